@@ -1,0 +1,39 @@
+# The two commands of the README, and the pieces they are made of.
+#   make demo   sets up the project and runs the main job (the demo on SQLite)
+#   make test   sets up the project and runs every check and test (CI runs this)
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: setup demo test lint pytest lock clean
+
+setup: $(STAMP)
+
+# Pinned install: constraints.txt is the lock file (regenerate with `make lock` after changing
+# pyproject.toml's dependencies).
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'pip>=24'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/rueda demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/pytest
+
+test: lint pytest
+
+lock: setup
+	$(BIN)/python -m pip freeze --exclude-editable --disable-pip-version-check | grep -v '^-e' > constraints.txt
+
+clean:
+	rm -rf $(VENV) .rueda .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

@@ -1,0 +1,111 @@
+"""What every command shares: the consoles, the settings, the database, the clock, and the one
+place where errors become a clear line and an exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from config import Settings, get_settings
+from services.db import open_database
+from services.errors import DomainError, InputFileError
+from services.files import clean_message
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def utc_now() -> datetime:
+    """The only clock of the CLI; services get `now` from here."""
+    return datetime.now(UTC)
+
+
+def load_settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in item['loc'])}: {clean_message(item['msg'])}"
+            for item in error.errors()
+        )
+        raise DomainError(
+            f"invalid settings: {problems} (check RUEDA_* variables, .env and rueda.toml)"
+        ) from None
+    except (OSError, ValueError) as error:  # an unreadable or malformed rueda.toml / .env
+        raise DomainError(f"invalid settings: {str(error).splitlines()[0]}") from None
+
+
+@contextmanager
+def database(settings: Settings | None = None) -> Iterator[Engine]:
+    settings = settings or load_settings()
+    engine = open_database(
+        settings.database_url, echo=settings.database.echo, pool_size=settings.database.pool_size
+    )
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def print_row_errors(error: InputFileError, *, limit: int = 200) -> None:
+    table = Table(title=f"Problems in {error.source}", title_justify="left", show_lines=False)
+    table.add_column("row", justify="right", style="bold")
+    table.add_column("column", style="cyan")
+    table.add_column("problem")
+    for item in error.errors[:limit]:
+        table.add_row(str(item.row), item.column, item.message)
+    err_console.print(table)
+    if len(error.errors) > limit:
+        err_console.print(f"... and {len(error.errors) - limit} more")
+
+
+def handle_errors(function: F) -> F:
+    """Turn expected failures into one clear line (or a table of rows) and a non-zero exit code.
+    Set RUEDA_DEBUG=1 to see the traceback of an unexpected error."""
+
+    @wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except InputFileError as error:
+            print_row_errors(error)
+            err_console.print(f"[red]error:[/red] {error}")
+            raise typer.Exit(error.exit_code) from None
+        except DomainError as error:
+            err_console.print(f"[red]error:[/red] {error}")
+            raise typer.Exit(error.exit_code) from None
+        except SQLAlchemyError as error:
+            if os.environ.get("RUEDA_DEBUG"):
+                raise
+            origin = getattr(error, "orig", None) or error
+            err_console.print(f"[red]database error:[/red] {str(origin).splitlines()[0]}")
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err_console.print("interrupted")
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as error:
+            if os.environ.get("RUEDA_DEBUG"):
+                raise
+            err_console.print(
+                f"[red]internal error:[/red] {type(error).__name__}: {error} (set RUEDA_DEBUG=1 for the traceback)"
+            )
+            sys.stderr.flush()
+            raise typer.Exit(70) from None
+
+    return wrapper  # type: ignore[return-value]

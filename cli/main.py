@@ -1,0 +1,28 @@
+"""The `rueda` command line: one entry point per use case, each a thin call into `services/`."""
+
+from __future__ import annotations
+
+import typer
+
+from cli import config_cmd, data_cmd, db_cmd, demo_cmd, event_cmd
+
+app = typer.Typer(
+    name="rueda",
+    help="Rueda runs business roundtables (ruedas de negocios) and trade missions, "
+    "from registration to the last follow-up survey.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(db_cmd.app, name="db")
+app.add_typer(event_cmd.app, name="event")
+app.add_typer(data_cmd.import_app, name="import")
+app.add_typer(data_cmd.export_app, name="export")
+app.command("demo-data")(data_cmd.demo_data)
+app.command("demo")(demo_cmd.demo)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,154 @@
+"""Reading organizers' files: definition files (TOML, YAML, JSON) and spreadsheets (CSV, Excel).
+
+Spreadsheet rows come back as dicts keyed by the heading as written, numbered as the organizer sees
+them in Excel: the heading is row 1, the first data row is row 2. Fully empty rows are skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from openpyxl import load_workbook
+from pydantic import BaseModel, ValidationError
+
+from services.errors import DomainError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    headings: list[str]
+    rows: list[tuple[int, dict[str, Any]]]
+
+
+def read_mapping_file(path: Path) -> dict[str, Any]:
+    """A TOML, YAML or JSON file whose top level is a mapping."""
+    if not path.is_file():
+        raise DomainError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    try:
+        text = path.read_text(encoding="utf-8")
+        if suffix == ".toml":
+            data: Any = tomllib.loads(text)
+        elif suffix in (".yaml", ".yml"):
+            data = yaml.safe_load(text)
+        elif suffix == ".json":
+            data = json.loads(text)
+        else:
+            raise DomainError(f"{path}: use a .toml, .yaml or .json file, not {suffix or 'no extension'}")
+    except (tomllib.TOMLDecodeError, yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DomainError(f"{path}: cannot parse: {str(error).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise DomainError(f"{path}: the top level must be a mapping of fields")
+    return data
+
+
+def parse_model(model: type[M], data: dict[str, Any], source: str) -> M:
+    """Validate `data`; on failure, one line per problem, each naming its field path."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise DomainError(
+            f"{source}: invalid definition:\n" + "\n".join(format_validation_errors(error))
+        ) from None
+
+
+def format_validation_errors(error: ValidationError) -> list[str]:
+    lines = []
+    for item in error.errors():
+        path = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        lines.append(f"  {path}: {clean_message(item['msg'])}")
+    return lines
+
+
+def clean_message(message: str) -> str:
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def read_sheet(path: Path) -> Sheet:
+    if not path.is_file():
+        raise DomainError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_excel(path)
+    if suffix in (".csv", ".txt"):
+        return _read_csv(path)
+    raise DomainError(f"{path}: use a .csv or .xlsx file, not {suffix or 'no extension'}")
+
+
+def _read_excel(path: Path) -> Sheet:
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a damaged file
+        raise DomainError(f"{path}: not a readable Excel workbook ({type(error).__name__})") from None
+    try:
+        sheet = workbook.worksheets[0]
+        values = sheet.iter_rows(values_only=True)
+        header = next(values, None)
+        if header is None:
+            raise DomainError(f"{path}: the first sheet is empty")
+        headings = [str(h).strip() if h is not None else "" for h in header]
+        return Sheet(headings, list(_rows(headings, values, first=2)))
+    finally:
+        workbook.close()
+
+
+def _read_csv(path: Path) -> Sheet:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    first_line = text.split("\n", 1)[0]
+    # Spanish-locale Excel writes CSV with semicolons.
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.reader(text.splitlines(), delimiter=delimiter)
+    header = next(reader, None)
+    if header is None:
+        raise DomainError(f"{path}: the file is empty")
+    headings = [h.strip() for h in header]
+    return Sheet(headings, list(_rows(headings, reader, first=2)))
+
+
+def _rows(headings: list[str], values: Iterator[Any], *, first: int) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, row in enumerate(values, start=first):
+        cells = list(row)
+        if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+            continue
+        cells += [None] * (len(headings) - len(cells))
+        yield number, {h: c for h, c in zip(headings, cells, strict=False) if h}
+
+
+def write_table(path: Path, headings: list[str], rows: list[list[Any]], *, sheet_title: str = "data") -> None:
+    """Write rows as CSV (UTF-8 with BOM, so Excel shows accents) or Excel, by the file's suffix.
+    Written to a temporary name and renamed, so a reader never sees half a file."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise DomainError(f"{path}: use a .csv or .xlsx file name, not {suffix or 'no extension'}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    if suffix == ".csv":
+        with partial.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(headings)
+            writer.writerows(rows)
+    else:
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(title=sheet_title[:31])
+        sheet.append(headings)
+        for row in rows:
+            sheet.append(row)
+        workbook.save(partial)
+    partial.replace(path)
