@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint pytest lock clean
+.PHONY: setup browser demo test lint pytest lock clean
 
 setup: $(STAMP)
 
@@ -18,6 +18,16 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# Browser tests drive Debian's Chromium (Playwright cannot download browsers here).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+		else \
+			echo "browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; \
+		fi; \
+	fi
+
 demo: setup
 	$(BIN)/rueda demo
 
@@ -27,7 +37,7 @@ lint: setup
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 
-pytest: setup
+pytest: setup browser
 	$(BIN)/pytest
 
 test: lint pytest

@@ -65,6 +65,38 @@ def test_repository_top_level_is_the_documented_layout() -> None:
 
 
 @pytest.mark.integration
+def test_prefect_api_accepts_its_own_client_filters(tmp_path: Path) -> None:
+    """fastapi>=0.151 makes Prefect 3.8.8's API refuse the explicit nulls its client sends in every
+    /filter body (limit, sort): the UI's lists and `prefect deployment ls` then fail with 422."""
+    code = textwrap.dedent("""
+        from fastapi.testclient import TestClient
+        from prefect.server.api.server import create_app
+        with TestClient(create_app(ephemeral=True)) as client:
+            for path in ("/api/flows/filter", "/api/deployments/filter", "/api/flow_runs/filter"):
+                response = client.post(path, json={"limit": None, "sort": None, "offset": 0})
+                print(path, response.status_code)
+    """)
+    env = {
+        "PREFECT_HOME": str(tmp_path),
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{tmp_path / 'prefect.db'}",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == [
+        "/api/flows/filter",
+        "200",
+        "/api/deployments/filter",
+        "200",
+        "/api/flow_runs/filter",
+        "200",
+    ]
+
+
+@pytest.mark.integration
 def test_prefect_server_imports_and_cli_runs() -> None:
     """A broken combination of pins (prefect vs fastapi) must fail CI, not a user."""
     code = textwrap.dedent("""
