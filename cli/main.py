@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import config_cmd, data_cmd, db_cmd, demo_cmd, event_cmd
+from cli import bench, config_cmd, data_cmd, db_cmd, event_cmd, schedule, up_cmd
 
 app = typer.Typer(
     name="rueda",
@@ -21,7 +21,10 @@ app.add_typer(event_cmd.app, name="event")
 app.add_typer(data_cmd.import_app, name="import")
 app.add_typer(data_cmd.export_app, name="export")
 app.command("demo-data")(data_cmd.demo_data)
-app.command("demo")(demo_cmd.demo)
+app.command("demo")(up_cmd.demo)
+app.command("up")(up_cmd.up)
+app.command("schedule")(schedule.schedule_command)
+app.add_typer(bench.bench_app, name="bench")
 
 
 def main() -> None:

@@ -33,6 +33,10 @@ COMMANDS = [
     ["export", "agendas"],
     ["demo-data"],
     ["demo"],
+    ["up"],
+    ["schedule"],
+    ["bench"],
+    ["bench", "schedule"],
 ]
 
 

@@ -1,0 +1,125 @@
+"""Starting and stopping the local stack of `rueda up` and `rueda demo`: the Prefect server (SQLite in
+the data directory) and the `serve` process that runs the deployments.
+
+Processes, not threads: each piece is what an operator would run by hand, the logs go to files in
+`<data_dir>/logs/`, and Ctrl-C (or the end of `rueda demo --exit`) terminates them in reverse order.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from config import Settings
+from services.errors import DomainError
+
+
+def prefect_environment(settings: Settings, api_url: str) -> dict[str, str]:
+    """Environment for every process that talks to (or is) the local Prefect server."""
+    home = settings.data_dir / "prefect"
+    home.mkdir(parents=True, exist_ok=True)
+    return {
+        "PREFECT_HOME": str(home),
+        "PREFECT_API_URL": api_url,
+        "PREFECT_UI_API_URL": api_url,
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_LOGGING_LEVEL": "INFO",
+        # No telemetry, no update checks: the machine may have no internet at all.
+        "DO_NOT_TRACK": "1",
+    }
+
+
+def is_healthy(api_url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{api_url}/health", timeout=timeout) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+    api_url: str = ""
+    started_server: bool = False
+
+    @property
+    def log_dir(self) -> Path:
+        path = self.settings.data_dir / "logs"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(prefect_environment(self.settings, self.api_url))
+        env["RUEDA_DATA_DIR"] = str(self.settings.data_dir)
+        return env
+
+    def start_prefect(self, *, timeout: float = 120.0) -> str:
+        """Use PREFECT_API_URL (or prefect.api_url) when set; otherwise start a server here."""
+        configured = os.environ.get("PREFECT_API_URL") or self.settings.prefect.api_url
+        if configured:
+            self.api_url = configured.rstrip("/")
+            if not is_healthy(self.api_url):
+                raise DomainError(f"the Prefect API at {self.api_url} does not answer")
+            return self.api_url
+        host, port = self.settings.prefect.server_host, self.settings.prefect.server_port
+        self.api_url = f"http://{host}:{port}/api"
+        if is_healthy(self.api_url):
+            return self.api_url  # our server from an earlier `rueda up`: reuse it
+        prefect = str(Path(sys.executable).parent / "prefect")
+        self._spawn("prefect-server", [prefect, "server", "start", "--host", host, "--port", str(port)])
+        self.started_server = True
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if is_healthy(self.api_url):
+                return self.api_url
+            name, process = self.processes[-1]
+            if process.poll() is not None:
+                raise DomainError(
+                    f"the Prefect server exited with {process.returncode}; see {self.log_dir / (name + '.log')}"
+                )
+            time.sleep(0.5)
+        raise DomainError(
+            f"the Prefect server did not answer within {timeout:.0f} s; see {self.log_dir}/prefect-server.log"
+        )
+
+    def start_serve(self) -> None:
+        """Register and serve every deployment (with triggers) in a child process."""
+        self._spawn("serve", [sys.executable, "-m", "flows.serve"])
+
+    def _spawn(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
+        log = (self.log_dir / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=self.environment(), start_new_session=True
+        )
+        log.close()
+        self.processes.append((name, process))
+        return process
+
+    def check(self) -> None:
+        for name, process in self.processes:
+            if process.poll() is not None:
+                raise DomainError(
+                    f"{name} stopped with exit code {process.returncode}; see {self.log_dir / (name + '.log')}"
+                )
+
+    def stop(self, *, timeout: float = 20.0) -> None:
+        for _name, process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+        for _name, process in reversed(self.processes):
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.processes.clear()

@@ -1,0 +1,236 @@
+"""`rueda up` runs the whole stack on one machine; `rueda demo` also drives a generated macrorrueda
+through the lifecycle, by deployments and events, as organizers and participants would."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from sqlmodel import Session, select
+
+from cli.common import console, err_console, handle_errors, load_settings, utc_now
+from cli.data_cmd import write_demo_files
+from cli.stack import Stack
+from models import Event, EventStatus, MeetingRequest, RequestStatus
+from services.db import make_engine, run_in_transaction, upgrade_database
+from services.errors import DomainError
+from services.events import get_event_by_slug
+from services.files import read_mapping_file
+from services.matching import respond_to_request
+
+
+def _print_urls(stack: Stack) -> None:
+    ui = stack.api_url.removesuffix("/api")
+    console.print(f"  Prefect UI:   {ui}")
+    console.print(f"  deployments:  {ui}/deployments")
+    console.print(f"  logs:         {stack.log_dir}")
+
+
+@handle_errors
+def up() -> None:
+    """Start the stack: the Prefect server (unless PREFECT_API_URL points to one) and every deployment.
+
+    The lifecycle deployments are served with their event triggers. Ctrl-C stops everything cleanly;
+    starting again is safe (deployments are updated in place, the server's database is kept)."""
+    settings = load_settings()
+    upgrade_database(settings.database_url)
+    stack = Stack(settings)
+    try:
+        with console.status("starting the Prefect server (about 20 s)..."):
+            stack.start_prefect()
+        stack.start_serve()
+        console.print("[bold green]rueda is up[/bold green]")
+        _print_urls(stack)
+        console.print("  press Ctrl-C to stop")
+        while True:
+            stack.check()
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        console.print("stopping...")
+    finally:
+        stack.stop()
+
+
+def _wait_for(description: str, check: Callable[[], bool], stack: Stack, *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        stack.check()
+        time.sleep(1.0)
+    raise DomainError(f"timed out after {timeout:.0f} s waiting for {description}; see {stack.log_dir}")
+
+
+def _run(stack: Stack, name: str, parameters: dict[str, Any]) -> None:
+    """Run a deployment and wait for it; a failed run stops the demo with its state."""
+    import os
+
+    os.environ.update({k: v for k, v in stack.environment().items() if k.startswith("PREFECT_")})
+    from prefect.deployments import run_deployment
+
+    run = run_deployment(f"{name}/rueda", parameters=parameters, timeout=600)
+    if run.state is None or not run.state.is_completed():
+        state = run.state.name if run.state else "unknown"
+        raise DomainError(f"deployment {name} ended {state}; see the run in the Prefect UI ({run.id})")
+
+
+@handle_errors
+def demo(
+    participants: int = typer.Option(
+        300, "--participants", "-n", min=10, max=20_000, help="Size of the rueda."
+    ),
+    seed: int = typer.Option(1, "--seed", "-s", help="Random seed of the generated data and answers."),
+    exit_when_done: bool = typer.Option(False, "--exit", help="Stop the stack when the lifecycle is done."),
+) -> None:
+    """Run the demo: the stack of `rueda up`, a generated macrorrueda, and its whole lifecycle.
+
+    Steps run through the deployments and their events; participants' answers are simulated.
+    `--exit` stops when the lifecycle is done (for scripts and CI)."""
+    settings = load_settings()
+    slug = "macrorrueda-demo"
+    folder = settings.data_dir / "demo"
+    event_file, people_file = write_demo_files(
+        folder,
+        participants=participants,
+        seed=seed,
+        with_errors=False,
+        file_format="xlsx",
+        start_on=date(2027, 5, 19),
+    )
+    upgrade_database(settings.database_url)
+    engine = make_engine(settings.database_url)
+    stack = Stack(settings)
+    timings: list[tuple[str, float]] = []
+    try:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+        ) as progress:
+            steps = progress.add_task("starting the Prefect server", total=8)
+
+            def step(label: str, work: Callable[[], None]) -> None:
+                progress.update(steps, description=label)
+                started = time.perf_counter()
+                work()
+                timings.append((label, time.perf_counter() - started))
+                progress.advance(steps)
+
+            step("starting the Prefect server", stack.start_prefect)
+            step("serving the deployments", lambda: (stack.start_serve(), _wait_for_deployments(stack)))
+            step(
+                "create-event",
+                lambda: _run(stack, "create-event", {"definition": read_mapping_file(event_file)}),
+            )
+            step(
+                "import-participants",
+                lambda: _run(
+                    stack,
+                    "import-participants",
+                    {"params": {"event_slug": slug, "file_path": str(people_file)}},
+                ),
+            )
+            step(
+                "close-registration -> compute-matches (event trigger)",
+                lambda: (
+                    _run(stack, "close-registration", {"params": {"event_slug": slug}}),
+                    _wait_for(
+                        "compute-matches",
+                        lambda: _status(engine, slug) is not EventStatus.REGISTRATION_CLOSED,
+                        stack,
+                        timeout=600,
+                    ),
+                ),
+            )
+            step("participants answer requests", lambda: _answer_requests(engine, slug, seed))
+            step(
+                "close-requests -> build-schedule (event trigger)",
+                lambda: (
+                    _run(stack, "close-requests", {"params": {"event_slug": slug}}),
+                    _wait_for(
+                        "build-schedule",
+                        lambda: _status(engine, slug) is EventStatus.PUBLISHED,
+                        stack,
+                        timeout=900,
+                    ),
+                    _wait_for(
+                        "the last facts to be emitted", lambda: _all_emitted(engine), stack, timeout=120
+                    ),
+                ),
+            )
+            step("done", lambda: None)
+        console.print(f"[bold green]demo done[/bold green]: {participants} participants")
+        for label, seconds in timings:
+            console.print(f"  {seconds:7.1f} s  {label}")
+        _print_urls(stack)
+        if not exit_when_done:
+            console.print("  press Ctrl-C to stop")
+            while True:
+                stack.check()
+                time.sleep(1.0)
+    except KeyboardInterrupt:
+        console.print("stopping...")
+    finally:
+        stack.stop()
+        engine.dispose()
+
+
+def _wait_for_deployments(stack: Stack) -> None:
+    import asyncio
+    import os
+
+    os.environ.update({k: v for k, v in stack.environment().items() if k.startswith("PREFECT_")})
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    async def registered() -> bool:
+        async with get_client() as client:
+            try:
+                await client.read_deployment_by_name("build-schedule/rueda")
+                await client.read_deployment_by_name("create-event/rueda")
+            except ObjectNotFound:
+                return False
+            return True
+
+    _wait_for("the deployments to register", lambda: asyncio.run(registered()), stack, timeout=180)
+
+
+def _status(engine: Any, slug: str) -> EventStatus:
+    with Session(engine) as session:
+        return get_event_by_slug(session, slug).status
+
+
+def _all_emitted(engine: Any) -> bool:
+    from sqlalchemy import func
+
+    from models import DomainEvent, DomainEventEmission
+
+    with Session(engine) as session:
+        facts = session.exec(select(func.count()).select_from(DomainEvent)).one()
+        emitted = session.exec(select(func.count()).select_from(DomainEventEmission)).one()
+    return bool(facts == emitted)
+
+
+def _answer_requests(engine: Any, slug: str, seed: int) -> None:
+    """Participants accept about 85% of the requests they receive, decline 5%, and leave the rest."""
+    rng = random.Random(seed)
+
+    def answer(session: Session) -> None:
+        event: Event = get_event_by_slug(session, slug)
+        for request in session.exec(
+            select(MeetingRequest)
+            .where(MeetingRequest.event_id == event.id, MeetingRequest.status == RequestStatus.REQUESTED)
+            .order_by(MeetingRequest.id)  # type: ignore[arg-type]
+        ):
+            draw = rng.random()
+            if draw < 0.90:
+                respond_to_request(session, request, request.target_id, accept=draw < 0.85, now=utc_now())
+
+    run_in_transaction(engine, answer)

@@ -1,0 +1,297 @@
+"""`solve`: the anytime scheduling pipeline.
+
+Problem: place meetings into (slot, table) pairs under the hard constraints of
+docs/algorithms/scheduling.md (no double booking, availability, sessions, host and pooled tables,
+one meeting per table and slot, fixed slots, `after`, `max_meetings`, optional `schedule_all` and
+`max_break_spread`), maximising placed priority, then minimising total breaks, then the worst-off
+participant's breaks.
+
+Pipeline:
+1. Construction (`build_initial`): a time sweep that builds contiguous agendas slot by slot and
+   never creates a break (`heuristics.sweep`), break-free ejection chains for what it left, then
+   the break-aware greedy and any-cost ejection (Kempe) chains for the rest.
+2. Polish: relocation and Kempe-chain passes that lower breaks (`polish`).
+3. Small instances (<= `EXACT_LIMIT` meetings): the whole CP-SAT model, warm-started from step 2;
+   it proves optimality on easy ones, and for `schedule_all` it can prove impossibility.
+   Large instances: CP-SAT large-neighbourhood search: each step frees the meetings of one
+   participant with breaks and of its partners on that day, and re-solves that piece exactly with
+   everyone else fixed; a step is kept only if it is no worse.
+
+Determinism: everything is driven by `random.Random(seed)` and by deterministic budgets: pass
+counts for the heuristics, and for CP-SAT one worker, a fixed seed and `max_deterministic_time`,
+summed over neighbourhoods against a budget derived from `time_limit`. The wall clock
+(`time.perf_counter`) is only a safety net that stops work early when the machine is much slower
+than the calibration; when it trips, the result can differ from a run on a faster machine.
+
+Cost: construction and repair are near-linear in the number of meetings; the rest uses the time
+limit and never more.
+"""
+
+from __future__ import annotations
+
+import time
+from random import Random
+
+from engine.scheduling.bounds import compute_bounds
+from engine.scheduling.core import Compiled, State, compile_instance
+from engine.scheduling.cpsat import reoptimize
+from engine.scheduling.heuristics import construct, kempe_improve, relocate, repair, sweep
+from engine.scheduling.model import (
+    Assignment,
+    Instance,
+    ScheduleResult,
+    ScheduleStatus,
+    Stats,
+    Unscheduled,
+    UnscheduledReason,
+)
+
+# Above this many meetings the whole CP-SAT model is not built (see the module docstring).
+EXACT_LIMIT = 1500
+# CP-SAT deterministic time per wall-clock second of the time limit. Calibrated on the project's
+# 2-core machine, where one unit of deterministic time took about half a second including model
+# building; the wall-clock safety net covers slower machines.
+_DETERMINISTIC_PER_SECOND = 0.6
+# The neighbourhood search gains little on large instances (measured: 204 -> 202 breaks at the
+# macrorrueda size between 3 s and 10 s), so it gets a smaller deterministic budget, which a loaded
+# machine still finishes before the deadline: the run then stays reproducible.
+_NEIGHBOURHOOD_SHARE = 0.25
+_NEIGHBOURHOOD_TIME = 0.3
+_REPAIR_DEPTH = 3
+_REPAIR_BUDGET = 60
+_POLISH_PASSES = 4
+_KEMPE_LIMIT = 40
+_RESERVE = 0.08
+
+
+def meeting_order(c: Compiled, rng: Random) -> list[int]:
+    """Fixed meetings first, then by priority; within a priority, the most constrained first.
+
+    "Most constrained" = fewest allowed slots, then the busiest participants; the seeded shuffle
+    only breaks the remaining ties.
+    """
+    degree = [len(ms) for ms in c.by_participant]
+    jitter = [rng.random() for _ in range(c.n_meetings)]
+
+    def key(m: int) -> tuple[bool, int, int, int, float]:
+        a, b = c.ends[m]
+        fixed = c.instance.meetings[m].fixed_slot is not None
+        return (not fixed, -c.priority[m], c.allowed[m].bit_count(), -(degree[a] + degree[b]), jitter[m])
+
+    return sorted(range(c.n_meetings), key=key)
+
+
+def unscheduled_reason(state: State, m: int) -> UnscheduledReason:
+    """Why unplaced meeting m has no slot in the final state (checks in order, first match wins)."""
+    c = state.c
+    a, b = c.ends[m]
+    if not c.allowed[m]:
+        return UnscheduledReason.NO_ALLOWED_SLOT
+    if state.count[a] >= c.cap[a] or state.count[b] >= c.cap[b]:
+        return UnscheduledReason.PARTICIPANT_FULL
+    free = c.allowed[m] & ~(state.busy[a] | state.busy[b])
+    if not free:
+        return UnscheduledReason.NO_COMMON_FREE_SLOT
+    free &= state.table_mask(m)
+    if not free:
+        return UnscheduledReason.NO_TABLE
+    if not free & state.precedence_mask(m):
+        return UnscheduledReason.INFEASIBLE_PRECEDENCE
+    if c.max_break_spread is not None:
+        return UnscheduledReason.BREAK_SPREAD
+    return UnscheduledReason.TIME_LIMIT
+
+
+def build_result(
+    state: State,
+    *,
+    seconds: float,
+    status: ScheduleStatus,
+    locked: frozenset[str] = frozenset(),
+    proven_priority: int | None = None,
+) -> ScheduleResult:
+    """Turn a state into a `ScheduleResult` with bounds, statistics and reasons."""
+    c = state.c
+    assignments = tuple(
+        Assignment(
+            c.meeting_ids[m], c.slot_ids[s], c.table_ids[state.table_of[m]], c.meeting_ids[m] in locked
+        )
+        for m, s in sorted(enumerate(state.slot_of), key=lambda item: (item[1], item[0]))
+        if s >= 0
+    )
+    unscheduled = tuple(
+        Unscheduled(c.meeting_ids[m], unscheduled_reason(state, m))
+        for m in range(c.n_meetings)
+        if state.slot_of[m] < 0
+    )
+    priority = state.placed_priority()
+    bounds = compute_bounds(c, priority)
+    upper_placed, upper_priority = bounds.upper_placed, bounds.upper_priority
+    if proven_priority is not None:
+        upper_priority = min(upper_priority, proven_priority)
+        weights = {c.priority[m] for m in range(c.n_meetings) if c.allowed[m]}
+        if len(weights) == 1:
+            upper_placed = min(upper_placed, proven_priority // weights.pop())
+    breaks = sum(state.brk)
+    worst = max(state.brk, default=0)
+    if status is ScheduleStatus.FEASIBLE and (
+        priority == upper_priority
+        and breaks == bounds.lower_total_breaks
+        and worst == bounds.lower_max_breaks
+    ):
+        status = ScheduleStatus.OPTIMAL
+    if c.schedule_all and unscheduled and status in (ScheduleStatus.FEASIBLE, ScheduleStatus.OPTIMAL):
+        impossible = upper_placed < c.n_meetings or status is ScheduleStatus.OPTIMAL
+        status = ScheduleStatus.SCHEDULE_ALL_IMPOSSIBLE if impossible else ScheduleStatus.SCHEDULE_ALL_UNMET
+    placed = len(assignments)
+    return ScheduleResult(
+        assignments=assignments,
+        unscheduled=unscheduled,
+        stats=Stats(
+            placed=placed,
+            unplaced=len(unscheduled),
+            placed_priority=priority,
+            breaks=breaks,
+            max_breaks=worst,
+            upper_bound_placed=max(upper_placed, placed),
+            lower_bound_breaks=min(bounds.lower_total_breaks, breaks),
+            seconds=round(seconds, 3),
+            upper_bound_priority=max(upper_priority, priority),
+        ),
+        status=status,
+    )
+
+
+def _neighbourhood(state: State, p: int) -> list[int]:
+    """Meetings of p and of its partners, on the days where p has a break."""
+    c = state.c
+    days = 0
+    for day in c.day_masks:
+        if c.breaks_of(state.busy[p] & day):
+            days |= day
+    free: dict[int, None] = {}
+    for m in c.by_participant[p]:
+        s = state.slot_of[m]
+        if s < 0 or not (days >> s) & 1:
+            continue
+        free[m] = None
+        for q in c.ends[m]:
+            for other in c.by_participant[q]:
+                so = state.slot_of[other]
+                if so >= 0 and (days >> so) & 1 and c.instance.meetings[other].fixed_slot is None:
+                    free[other] = None
+    return list(free)
+
+
+def polish(state: State, *, frozen: set[int], deadline: float) -> None:
+    """Relocation and Kempe-chain passes until a pass gains nothing (or the deadline)."""
+    movable = [m for m in range(state.c.n_meetings) if m not in frozen]
+    for _ in range(_POLISH_PASSES):
+        gained = relocate(state, movable, frozen) + kempe_improve(state, frozen, _KEMPE_LIMIT)
+        if gained == 0 or time.perf_counter() > deadline:
+            break
+
+
+def search_neighbourhoods(
+    state: State, rng: Random, *, seed: int, deterministic_budget: float, deadline: float, frozen: set[int]
+) -> None:
+    """CP-SAT large-neighbourhood search around participants with breaks."""
+    c = state.c
+    spent = 0.0
+    tried: set[int] = set()
+    while spent < deterministic_budget and time.perf_counter() < deadline:
+        broken = [p for p in range(len(c.participant_ids)) if state.brk[p] > 0 and p not in tried]
+        if not broken:
+            break
+        p = max(broken, key=lambda q: (state.brk[q], rng.random()))
+        tried.add(p)
+        free = [m for m in _neighbourhood(state, p) if m not in frozen]
+        if not free:
+            continue
+        outcome = reoptimize(
+            state,
+            free,
+            deterministic_time=_NEIGHBOURHOOD_TIME,
+            seed=seed,
+            keep_placed=True,
+            wall_limit=deadline - time.perf_counter(),
+        )
+        spent += outcome.deterministic_time
+        if outcome.improved:
+            # The agendas around p changed, so participants already tried may improve now.
+            tried -= {q for m in free for q in c.ends[m]}
+            tried.add(p)
+
+
+def build_initial(state: State, order: list[int]) -> None:
+    """Sweep, then break-free ejection chains, then greedy and any-cost chains for the rest."""
+    rank = [0] * len(order)
+    for i, m in enumerate(order):
+        rank[m] = i
+    sweep(state, rank)
+    repair(state, order, depth=2, budget_per_meeting=_REPAIR_BUDGET, max_cost=0)
+    construct(state, order)
+    repair(state, order, depth=_REPAIR_DEPTH, budget_per_meeting=_REPAIR_BUDGET)
+
+
+def solve(instance: Instance, *, time_limit: float, seed: int) -> ScheduleResult:
+    """Schedule `instance` within about `time_limit` seconds; deterministic for a given seed."""
+    started = time.perf_counter()
+    # Keep a little time for the bounds (one LP) and for writing the result.
+    deadline = started + max(0.0, time_limit) * (1 - _RESERVE)
+    c = compile_instance(instance)
+    rng = Random(seed)
+    state = State(c)
+    order = meeting_order(c, rng)
+    build_initial(state, order)
+    budget = max(0.0, time_limit) * _DETERMINISTIC_PER_SECOND
+    status = ScheduleStatus.FEASIBLE
+    proven: int | None = None
+    polish(state, frozen=set(), deadline=deadline)
+    if c.n_meetings <= EXACT_LIMIT:
+        status, proven = _solve_exactly(state, seed=seed, budget=budget, deadline=deadline)
+    else:
+        search_neighbourhoods(
+            state,
+            rng,
+            seed=seed,
+            deterministic_budget=budget * _NEIGHBOURHOOD_SHARE,
+            deadline=deadline,
+            frozen=set(),
+        )
+    return build_result(state, seconds=time.perf_counter() - started, status=status, proven_priority=proven)
+
+
+def _solve_exactly(
+    state: State, *, seed: int, budget: float, deadline: float
+) -> tuple[ScheduleStatus, int | None]:
+    """Whole-model CP-SAT from the greedy start; proves optimality or schedule_all impossibility."""
+    c = state.c
+    everything = list(range(c.n_meetings))
+    impossible = False
+    if c.schedule_all:
+        outcome = reoptimize(
+            state,
+            everything,
+            deterministic_time=budget / 2,
+            seed=seed,
+            require_all=True,
+            wall_limit=(deadline - time.perf_counter()) / 2,
+        )
+        budget -= outcome.deterministic_time
+        if outcome.optimal:
+            return ScheduleStatus.OPTIMAL, state.placed_priority()
+        impossible = outcome.infeasible
+    outcome = reoptimize(
+        state,
+        everything,
+        deterministic_time=max(budget, 0.1),
+        seed=seed,
+        wall_limit=deadline - time.perf_counter(),
+    )
+    if outcome.optimal:
+        status = ScheduleStatus.SCHEDULE_ALL_IMPOSSIBLE if impossible else ScheduleStatus.OPTIMAL
+        return status, state.placed_priority()
+    if impossible:
+        return ScheduleStatus.SCHEDULE_ALL_IMPOSSIBLE, None
+    return ScheduleStatus.FEASIBLE, None

@@ -1,0 +1,109 @@
+"""The event's lifecycle steps that are state changes: closing registration, closing requests,
+ending the event. Each records its domain fact once; a repeat is a no-op that says so.
+
+Statuses only move forward (models.enums.EventStatus order). A step asked for when the event is
+already past it changes nothing and returns `changed=False`, which keeps every flow idempotent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col
+
+from models import Event, EventStatus, MeetingRequest, RequestStatus
+from services.domain_events import record_fact
+from services.errors import DomainError
+
+ORDER = list(EventStatus)
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    event_id: int
+    event_slug: str
+    changed: bool
+    status: EventStatus
+    detail: str
+
+
+def is_past(event: Event, status: EventStatus) -> bool:
+    return ORDER.index(event.status) >= ORDER.index(status)
+
+
+def advance(
+    session: Session,
+    event: Event,
+    status: EventStatus,
+    fact: str,
+    *,
+    now: datetime,
+    payload: dict[str, object] | None = None,
+) -> bool:
+    """Move `event` to `status` and record `fact`, unless it is already there or beyond."""
+    if is_past(event, status):
+        return False
+    assert event.id is not None
+    event.status = status
+    event.updated_at = now
+    session.add(event)
+    record_fact(
+        session,
+        fact,
+        resource=f"rueda.event.{event.id}",
+        event_id=event.id,
+        now=now,
+        payload={"event_id": event.id, "event_slug": event.slug, **(payload or {})},
+        dedupe_key=f"event:{event.id}",
+    )
+    return True
+
+
+def close_registration(session: Session, event: Event, *, now: datetime) -> StepResult:
+    assert event.id is not None
+    if event.status is EventStatus.ARCHIVED:
+        raise DomainError(f"event {event.slug!r} is archived")
+    changed = advance(session, event, EventStatus.REGISTRATION_CLOSED, "rueda.registration.closed", now=now)
+    detail = "registration closed" if changed else f"already {event.status.value}; nothing to do"
+    return StepResult(event.id, event.slug, changed, event.status, detail)
+
+
+def close_requests(session: Session, event: Event, *, now: datetime) -> StepResult:
+    """Requests nobody answered expire; the accepted ones go to scheduling."""
+    assert event.id is not None
+    if not is_past(event, EventStatus.REQUESTS_OPEN):
+        raise DomainError(f"event {event.slug!r} has no open requests yet (status {event.status.value})")
+    if is_past(event, EventStatus.REQUESTS_CLOSED):
+        return StepResult(
+            event.id, event.slug, False, event.status, f"already {event.status.value}; nothing to do"
+        )
+    expired = session.execute(
+        update(MeetingRequest)
+        .where(
+            col(MeetingRequest.event_id) == event.id, col(MeetingRequest.status) == RequestStatus.REQUESTED
+        )
+        .values(status=RequestStatus.EXPIRED, responded_at=now)
+    )
+    count = int(getattr(expired, "rowcount", 0) or 0)
+    advance(
+        session,
+        event,
+        EventStatus.REQUESTS_CLOSED,
+        "rueda.requests.closed",
+        now=now,
+        payload={"expired": count},
+    )
+    return StepResult(
+        event.id, event.slug, True, event.status, f"requests closed; {count} unanswered expired"
+    )
+
+
+def end_event(session: Session, event: Event, *, now: datetime) -> StepResult:
+    assert event.id is not None
+    if not is_past(event, EventStatus.SCHEDULED):
+        raise DomainError(f"event {event.slug!r} has no schedule yet (status {event.status.value})")
+    changed = advance(session, event, EventStatus.ENDED, "rueda.event.ended", now=now)
+    detail = "event ended" if changed else f"already {event.status.value}; nothing to do"
+    return StepResult(event.id, event.slug, changed, event.status, detail)

@@ -1,0 +1,173 @@
+"""On a real Prefect server: domain events chain the lifecycle by deployment triggers, and
+re-emitting the same event starts nothing new. One server and one `serve` for the module."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, func, select
+
+from cli.data_cmd import write_demo_files
+from cli.stack import Stack
+from config import DatabaseSettings, PrefectSettings, Settings
+from models import DomainEvent, DomainEventEmission, EventStatus, Meeting, MeetingRequest, RequestStatus
+from models.schemas import EventDefinition
+from services.db import make_engine, run_in_transaction, upgrade_database
+from services.events import create_event, get_event_by_slug
+from services.files import parse_model, read_mapping_file, read_sheet
+from services.lifecycle import close_registration, close_requests
+from services.matching import respond_to_request
+from services.participants import import_participants
+from tests.conftest import NOW
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+SLUG = "macrorrueda-demo"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    data_dir = tmp_path_factory.mktemp("stack")
+    settings = Settings(
+        data_dir=data_dir,
+        database=DatabaseSettings(url=f"sqlite:///{data_dir / 'rueda.db'}"),
+        prefect=PrefectSettings(server_port=_free_port()),
+    )
+    upgrade_database(settings.database_url)
+    saved = dict(os.environ)
+    stack = Stack(settings)
+    try:
+        stack.start_prefect(timeout=180)
+        os.environ.update(
+            {k: v for k, v in stack.environment().items() if k.startswith(("PREFECT_", "RUEDA_"))}
+        )
+        os.environ["RUEDA_DATABASE__URL"] = settings.database_url
+        stack.start_serve()
+        yield stack
+    finally:
+        stack.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _wait(check: Callable[[], bool], stack: Stack, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        stack.check()
+        time.sleep(1)
+    pytest.fail(f"timed out waiting for {what}; logs in {stack.log_dir}")
+
+
+def _flow_runs(name: str) -> list[str]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+
+    async def read() -> list[str]:
+        async with get_client() as client:
+            runs = await client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=[name])))
+            return [r.state_name or "" for r in runs]
+
+    return asyncio.run(read())
+
+
+def _emit_pending() -> int:
+    """What every flow does after its commit; here the test plays the organizer's side."""
+    from flows.common import emit_facts
+
+    return int(emit_facts.fn())
+
+
+def test_events_chain_matching_and_scheduling(stack: Stack, tmp_path: Path) -> None:
+    engine = make_engine(os.environ["RUEDA_DATABASE__URL"])
+    event_file, people_file = write_demo_files(
+        tmp_path, participants=40, seed=3, with_errors=False, file_format="xlsx", start_on=date(2027, 5, 19)
+    )
+    definition = parse_model(EventDefinition, read_mapping_file(event_file), "event")
+    run_in_transaction(engine, lambda s: create_event(s, definition, now=NOW))
+    sheet = read_sheet(people_file)
+    run_in_transaction(
+        engine, lambda s: import_participants(s, get_event_by_slug(s, SLUG), sheet, source="p", now=NOW)
+    )
+    run_in_transaction(engine, lambda s: close_registration(s, get_event_by_slug(s, SLUG), now=NOW))
+    _deployments_ready(stack)
+    _emit_pending()
+
+    def status() -> EventStatus:
+        with Session(engine) as session:
+            return get_event_by_slug(session, SLUG).status
+
+    _wait(
+        lambda: status() is EventStatus.REQUESTS_OPEN, stack, 180, "compute-matches, triggered by the event"
+    )
+    _wait(
+        lambda: _flow_runs("compute-matches") == ["Completed"],
+        stack,
+        60,
+        "the compute-matches run to complete",
+    )
+    # Re-emitting the same fact (same id) must not start a second run.
+    with Session(engine) as session:
+        fact = session.exec(select(DomainEvent).where(DomainEvent.name == "rueda.registration.closed")).one()
+    from prefect.events import emit_event
+
+    emit_event(
+        event=fact.name, resource={"prefect.resource.id": fact.resource_id}, payload=fact.payload, id=fact.id
+    )
+
+    def answer(session: Session) -> None:
+        for request in session.exec(
+            select(MeetingRequest).where(MeetingRequest.status == RequestStatus.REQUESTED)
+        ):
+            respond_to_request(session, request, request.target_id, accept=True, now=NOW)
+
+    run_in_transaction(engine, answer)
+    run_in_transaction(engine, lambda s: close_requests(s, get_event_by_slug(s, SLUG), now=NOW))
+    _emit_pending()
+    _wait(lambda: status() is EventStatus.PUBLISHED, stack, 240, "build-schedule, triggered by the event")
+    _wait(
+        lambda: _flow_runs("build-schedule") == ["Completed"], stack, 60, "the build-schedule run to complete"
+    )
+    with Session(engine) as session:
+        accepted = session.exec(
+            select(func.count())
+            .select_from(MeetingRequest)
+            .where(MeetingRequest.status == RequestStatus.ACCEPTED)
+        ).one()
+        meetings = session.exec(select(func.count()).select_from(Meeting)).one()
+        facts = session.exec(select(func.count()).select_from(DomainEvent)).one()
+        emitted = session.exec(select(func.count()).select_from(DomainEventEmission)).one()
+    assert meetings == accepted > 0
+    assert facts == emitted
+    # Still exactly one matching run, although its event was emitted twice.
+    assert _flow_runs("compute-matches") == ["Completed"]
+    engine.dispose()  # type: ignore[attr-defined]
+
+
+def _deployments_ready(stack: Stack) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    async def ready() -> bool:
+        async with get_client() as client:
+            try:
+                await client.read_deployment_by_name("compute-matches/rueda")
+                await client.read_deployment_by_name("build-schedule/rueda")
+            except ObjectNotFound:
+                return False
+            return True
+
+    _wait(lambda: asyncio.run(ready()), stack, 180, "the deployments to register")
