@@ -92,10 +92,17 @@ def export_agendas(
 
 
 def write_demo_files(
-    out: Path, *, participants: int, seed: int, with_errors: bool, file_format: str, start_on: date
+    out: Path,
+    *,
+    participants: int,
+    seed: int,
+    with_errors: bool,
+    file_format: str,
+    start_on: date,
+    slug: str = "macrorrueda-demo",
 ) -> tuple[Path, Path]:
     """Write `event.yaml` and `participants.<format>` into `out`; return both paths."""
-    definition = build_event_definition(participants, start_on=start_on)
+    definition = build_event_definition(participants, start_on=start_on, slug=slug)
     rows = build_participant_rows(participants, seed=seed, with_errors=with_errors)
     out.mkdir(parents=True, exist_ok=True)
     event_file = out / "event.yaml"

@@ -8,6 +8,7 @@ Processes, not threads: each piece is what an operator would run by hand, the lo
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -113,9 +114,11 @@ class Stack:
                 )
 
     def stop(self, *, timeout: float = 20.0) -> None:
+        # SIGINT, as Ctrl-C would: Prefect's runner exits cleanly on it, while its SIGTERM handler
+        # calls sys.exit inside the event loop and logs a spurious asyncio error on the way out.
         for _name, process in reversed(self.processes):
             if process.poll() is None:
-                process.terminate()
+                process.send_signal(signal.SIGINT)
         for _name, process in reversed(self.processes):
             try:
                 process.wait(timeout=timeout)

@@ -207,6 +207,23 @@ def _status(engine: Any, slug: str) -> EventStatus:
         return get_event_by_slug(session, slug).status
 
 
+def _no_active_runs() -> bool:
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterStateType
+    from prefect.client.schemas.objects import StateType
+
+    async def count() -> int:
+        async with get_client() as client:
+            active = FlowRunFilterStateType(any_=[StateType.PENDING, StateType.RUNNING, StateType.SCHEDULED])
+            return len(
+                await client.read_flow_runs(flow_run_filter=FlowRunFilter(state={"type": active}), limit=5)
+            )
+
+    return asyncio.run(count()) == 0
+
+
 def _all_emitted(engine: Any) -> bool:
     from sqlalchemy import func
 

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import time
-from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -16,60 +13,19 @@ from sqlmodel import Session, func, select
 
 from cli.data_cmd import write_demo_files
 from cli.stack import Stack
-from config import DatabaseSettings, PrefectSettings, Settings
 from models import DomainEvent, DomainEventEmission, EventStatus, Meeting, MeetingRequest, RequestStatus
 from models.schemas import EventDefinition
-from services.db import make_engine, run_in_transaction, upgrade_database
+from services.db import make_engine, run_in_transaction
 from services.events import create_event, get_event_by_slug
 from services.files import parse_model, read_mapping_file, read_sheet
 from services.lifecycle import close_registration, close_requests
 from services.matching import respond_to_request
 from services.participants import import_participants
 from tests.conftest import NOW
+from tests.flows.conftest import deployments_ready, wait
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SLUG = "macrorrueda-demo"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    data_dir = tmp_path_factory.mktemp("stack")
-    settings = Settings(
-        data_dir=data_dir,
-        database=DatabaseSettings(url=f"sqlite:///{data_dir / 'rueda.db'}"),
-        prefect=PrefectSettings(server_port=_free_port()),
-    )
-    upgrade_database(settings.database_url)
-    saved = dict(os.environ)
-    stack = Stack(settings)
-    try:
-        stack.start_prefect(timeout=180)
-        os.environ.update(
-            {k: v for k, v in stack.environment().items() if k.startswith(("PREFECT_", "RUEDA_"))}
-        )
-        os.environ["RUEDA_DATABASE__URL"] = settings.database_url
-        stack.start_serve()
-        yield stack
-    finally:
-        stack.stop()
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-def _wait(check: Callable[[], bool], stack: Stack, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        stack.check()
-        time.sleep(1)
-    pytest.fail(f"timed out waiting for {what}; logs in {stack.log_dir}")
 
 
 def _flow_runs(name: str) -> list[str]:
@@ -103,17 +59,15 @@ def test_events_chain_matching_and_scheduling(stack: Stack, tmp_path: Path) -> N
         engine, lambda s: import_participants(s, get_event_by_slug(s, SLUG), sheet, source="p", now=NOW)
     )
     run_in_transaction(engine, lambda s: close_registration(s, get_event_by_slug(s, SLUG), now=NOW))
-    _deployments_ready(stack)
+    deployments_ready(stack)
     _emit_pending()
 
     def status() -> EventStatus:
         with Session(engine) as session:
             return get_event_by_slug(session, SLUG).status
 
-    _wait(
-        lambda: status() is EventStatus.REQUESTS_OPEN, stack, 180, "compute-matches, triggered by the event"
-    )
-    _wait(
+    wait(lambda: status() is EventStatus.REQUESTS_OPEN, stack, 180, "compute-matches, triggered by the event")
+    wait(
         lambda: _flow_runs("compute-matches") == ["Completed"],
         stack,
         60,
@@ -137,8 +91,8 @@ def test_events_chain_matching_and_scheduling(stack: Stack, tmp_path: Path) -> N
     run_in_transaction(engine, answer)
     run_in_transaction(engine, lambda s: close_requests(s, get_event_by_slug(s, SLUG), now=NOW))
     _emit_pending()
-    _wait(lambda: status() is EventStatus.PUBLISHED, stack, 240, "build-schedule, triggered by the event")
-    _wait(
+    wait(lambda: status() is EventStatus.PUBLISHED, stack, 240, "build-schedule, triggered by the event")
+    wait(
         lambda: _flow_runs("build-schedule") == ["Completed"], stack, 60, "the build-schedule run to complete"
     )
     with Session(engine) as session:
@@ -155,19 +109,3 @@ def test_events_chain_matching_and_scheduling(stack: Stack, tmp_path: Path) -> N
     # Still exactly one matching run, although its event was emitted twice.
     assert _flow_runs("compute-matches") == ["Completed"]
     engine.dispose()  # type: ignore[attr-defined]
-
-
-def _deployments_ready(stack: Stack) -> None:
-    from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
-
-    async def ready() -> bool:
-        async with get_client() as client:
-            try:
-                await client.read_deployment_by_name("compute-matches/rueda")
-                await client.read_deployment_by_name("build-schedule/rueda")
-            except ObjectNotFound:
-                return False
-            return True
-
-    _wait(lambda: asyncio.run(ready()), stack, 180, "the deployments to register")

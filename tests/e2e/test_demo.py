@@ -1,0 +1,68 @@
+"""`rueda demo --exit`, the README's main job, end to end in a fresh data directory: a Prefect
+server, the served deployments, and a 300-participant macrorrueda driven through the lifecycle."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_demo_runs_the_lifecycle_and_exits(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RUEDA_", "PREFECT_"))}
+    env.update(
+        RUEDA_DATA_DIR=str(tmp_path / "data"), RUEDA_PREFECT__SERVER_PORT=str(_free_port()), COLUMNS="120"
+    )
+    rueda = str(Path(sys.executable).parent / "rueda")
+    result = subprocess.run(
+        [rueda, "demo", "--exit"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "demo done: 300 participants" in result.stdout
+    with sqlite3.connect(tmp_path / "data" / "rueda.db") as db:
+        status = db.execute("SELECT status FROM event WHERE slug = 'macrorrueda-demo'").fetchone()
+        participants = db.execute("SELECT count(*) FROM participant").fetchone()
+        meetings = db.execute("SELECT count(*) FROM meeting WHERE status = 'scheduled'").fetchone()
+        accepted = db.execute("SELECT count(*) FROM meeting_request WHERE status = 'accepted'").fetchone()
+        waitlisted = db.execute("SELECT count(*) FROM waitlist_entry").fetchone()
+        pending = db.execute(
+            "SELECT count(*) FROM domain_event WHERE id NOT IN (SELECT domain_event_id FROM domain_event_emission)"
+        ).fetchone()
+    assert (status, participants, pending) == (("published",), (300,), (0,))
+    assert meetings[0] + waitlisted[0] == accepted[0] > 300
+    with sqlite3.connect(tmp_path / "data" / "prefect" / "prefect.db") as prefect_db:
+        runs = prefect_db.execute(
+            "SELECT f.name, r.state_type FROM flow_run r JOIN flow f ON f.id = r.flow_id WHERE r.state_type != 'SCHEDULED'"
+            " ORDER BY r.start_time"
+        ).fetchall()
+    assert runs == [
+        ("create-event", "COMPLETED"),
+        ("import-participants", "COMPLETED"),
+        ("close-registration", "COMPLETED"),
+        ("compute-matches", "COMPLETED"),
+        ("close-requests", "COMPLETED"),
+        ("build-schedule", "COMPLETED"),
+    ]
+    # The server and the serve process wrote no error.
+    for log in ("prefect-server.log", "serve.log"):
+        text = (tmp_path / "data" / "logs" / log).read_text()
+        assert " | ERROR " not in text, text[-3000:]

@@ -1,0 +1,72 @@
+"""One real Prefect server and one `serve` process for all flow tests (about 30 s to start)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from cli.stack import Stack
+from config import DatabaseSettings, PrefectSettings, Settings
+from services.db import upgrade_database
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    data_dir = tmp_path_factory.mktemp("stack")
+    settings = Settings(
+        data_dir=data_dir,
+        database=DatabaseSettings(url=f"sqlite:///{data_dir / 'rueda.db'}"),
+        prefect=PrefectSettings(server_port=_free_port()),
+    )
+    upgrade_database(settings.database_url)
+    saved = dict(os.environ)
+    stack = Stack(settings)
+    try:
+        stack.start_prefect(timeout=180)
+        os.environ.update(
+            {k: v for k, v in stack.environment().items() if k.startswith(("PREFECT_", "RUEDA_"))}
+        )
+        os.environ["RUEDA_DATABASE__URL"] = settings.database_url
+        stack.start_serve()
+        yield stack
+    finally:
+        stack.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def wait(check: Callable[[], bool], stack: Stack, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        stack.check()
+        time.sleep(1)
+    pytest.fail(f"timed out waiting for {what}; logs in {stack.log_dir}")
+
+
+def deployments_ready(stack: Stack) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    async def ready() -> bool:
+        async with get_client() as client:
+            try:
+                await client.read_deployment_by_name("compute-matches/rueda")
+                await client.read_deployment_by_name("build-schedule/rueda")
+            except ObjectNotFound:
+                return False
+            return True
+
+    wait(lambda: asyncio.run(ready()), stack, 180, "the deployments to register")
