@@ -2,6 +2,7 @@
 
 - registration closed  -> compute-matches
 - requests closed      -> build-schedule
+- meeting cancelled or missed (no-show) -> refill-from-waitlist
 - schedule published   -> publish-agendas (once notifications land)
 A trigger fires about 15 s after its event (the runner polls every 10 s). Triggered parameters come
 from the event's payload, which carries ids and slugs only, never personal data.
@@ -26,15 +27,18 @@ from flows.lifecycle import (
     end_event_flow,
     import_participants_flow,
 )
+from flows.onsite import handle_cancellation_flow, mark_no_show_flow, refill_from_waitlist_flow
 from flows.reconcile import reconcile_events_flow
 
 DEPLOYMENT_NAME = "rueda"
 SLUG_FROM_EVENT = {"event_slug": "{{ event.payload.event_slug }}"}
+MEETING_FROM_EVENT = {**SLUG_FROM_EVENT, "meeting_id": "{{ event.payload.meeting_id }}"}
 
-# flow -> the domain event that starts it
-TRIGGERED_BY: dict[str, str] = {
-    "compute-matches": "rueda.registration.closed",
-    "build-schedule": "rueda.requests.closed",
+# flow -> the domain events that start it, and the parameters taken from the event
+TRIGGERED_BY: dict[str, tuple[set[str], dict[str, str]]] = {
+    "compute-matches": ({"rueda.registration.closed"}, SLUG_FROM_EVENT),
+    "build-schedule": ({"rueda.requests.closed"}, SLUG_FROM_EVENT),
+    "refill-from-waitlist": ({"rueda.meeting.cancelled", "rueda.meeting.missed"}, MEETING_FROM_EVENT),
 }
 
 FLOWS: list[Flow[Any, Any]] = [
@@ -44,6 +48,9 @@ FLOWS: list[Flow[Any, Any]] = [
     compute_matches_flow,
     close_requests_flow,
     build_schedule_flow,
+    handle_cancellation_flow,
+    mark_no_show_flow,
+    refill_from_waitlist_flow,
     end_event_flow,
 ]
 
@@ -53,11 +60,12 @@ def build_deployments() -> list[RunnerDeployment]:
     for flow in FLOWS:
         triggers = []
         if flow.name in TRIGGERED_BY:
+            events, parameters = TRIGGERED_BY[flow.name]
             triggers.append(
                 DeploymentEventTrigger(
-                    name=f"{TRIGGERED_BY[flow.name]} -> {flow.name}",
-                    expect={TRIGGERED_BY[flow.name]},
-                    parameters={"params": SLUG_FROM_EVENT},
+                    name=f"{' or '.join(sorted(events))} -> {flow.name}",
+                    expect=events,
+                    parameters={"params": parameters},
                 )
             )
         deployments.append(

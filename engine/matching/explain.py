@@ -42,6 +42,7 @@ def hs_name(code: str) -> str:
     return headings.get(code[:4]) or chapters.get(code[:2], "")
 
 
+@cache  # a few dozen codes, asked for once per meeting: look each up once
 def country_name(code: str) -> str:
     country = pycountry.countries.get(alpha_2=code)
     if country is None:
@@ -49,6 +50,7 @@ def country_name(code: str) -> str:
     return str(getattr(country, "common_name", None) or country.name)
 
 
+@cache
 def language_name(code: str) -> str:
     return str(Locale("en").languages.get(code, code))
 

@@ -26,9 +26,9 @@ Such a participant's cap is split between its S and D nodes:
    while the participant has spare capacity receives it, targets follow the flow (`_allocate`), and
    the flow is solved again. The previous solution stays feasible with the same objective value
    under the new split, so no round is worse than the one before.
-The result is optimal for the final split. Measured against CP-SAT on the benchmark population:
-optimal at 100 and 200 participants, 0.003% below at 400, and within 0.03% of CP-SAT's best after
-400 s at 2,400 (docs/algorithms/matching.md).
+The result is optimal for the final split. Measured against CP-SAT on the benchmark population
+(`bench.run_optimality_check`): optimal at 100 and 200 participants, 0.002% below at 400, and
+0.021% below CP-SAT's best after 300 s at 2,400 (docs/benchmarks-matching.md).
 
 Cost: with "both" participants about a dozen min-cost flow solves, otherwise one, over 2n + 2 nodes
 and one arc per candidate pair; 0.2-0.4 s per solve at n = 2,400 and 235,000 pairs.
@@ -327,7 +327,8 @@ def _price_split(
     under-used -> lower it, until every two-sided participant uses at most its cap or the rounds run
     out. Pricing lets a participant's scarce side win: a "both" exporter is worth more as a
     supplier to buyers with spare seats than as a demander of sellers' scarce seats, which a split
-    by raw utility gets wrong (measured: 0.9% utility lost at 400 participants, 0% with prices).
+    by raw utility gets wrong (measured with min_score 0.35: 0.9% of utility lost at 400
+    participants, 0% with prices).
     Two-sided participants get no minimum reward in the relaxation, which would otherwise count
     twice; the final solves restore it.
     """

@@ -5,7 +5,8 @@ participant, seconds, memory) must be reproducible by one command, `rueda bench 
 
 Baseline (what commercial tools and spreadsheets do): each meeting, in priority order (ties in
 instance order), takes the first slot where both participants are free and a suitable table is
-free. It shares the feasibility rules with the solver, so the two differ only in how they choose.
+free (and, with `max_break_spread`, keeps everyone within it). It shares the feasibility rules
+with the solver, so the two differ only in how they choose.
 
 Measurements: wall-clock seconds with `time.perf_counter`, and peak memory as the process's
 maximum resident set size (`resource.getrusage`). That peak only grows, so sizes run from small to
@@ -73,8 +74,12 @@ def first_fit(instance: Instance) -> ScheduleResult:
     state = State(c)
     for m in sorted(range(c.n_meetings), key=lambda m: -c.priority[m]):
         mask = state.candidates(m)
-        if mask:
-            state.place(m, (mask & -mask).bit_length() - 1)
+        while mask:
+            s = (mask & -mask).bit_length() - 1
+            if state.spread_ok(m, s):
+                state.place(m, s)
+                break
+            mask &= mask - 1
     return build_result(state, seconds=time.perf_counter() - started, status=ScheduleStatus.FEASIBLE)
 
 
@@ -144,7 +149,7 @@ def rows_to_markdown(rows: list[BenchRow]) -> str:
     for r in rows:
         lines.append(
             f"| {r.size} | {r.instance} | {r.solver} | {r.participants} | {r.meetings} | {r.slots} "
-            f"| {r.placed} / {r.upper_bound_placed} | {r.share_of_bound:.2f} | {r.breaks} "
+            f"| {r.placed} / {r.upper_bound_placed} | {r.share_of_bound:.3f} | {r.breaks} "
             f"| {r.breaks_per_participant:.3f} | {r.max_breaks} | {r.lower_bound_breaks} | {r.seconds:.2f} "
             f"| {r.peak_mb:.0f} | {r.status} |"
         )

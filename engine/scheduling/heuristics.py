@@ -1,4 +1,4 @@
-"""Fast feasibility-preserving heuristics: break-aware greedy, ejection-chain repair, relocation.
+"""Fast feasibility-preserving heuristics: time sweep, greedy, ejection chains, Kempe chains.
 
 Problem: at 12,000-50,000 meetings the exact model is out of reach, but the structure is friendly:
 adding a meeting in slot s to an agenda changes its breaks by a number read off two neighbour bits.
@@ -111,7 +111,7 @@ def _blockers(state: State, m: int, s: int) -> list[int]:
 def _try_place(state: State, m: int, depth: int, tabu: set[int], budget: list[int], max_cost: int) -> bool:
     """Place m adding at most `max_cost` breaks, ejecting one blocker per level, `depth` levels.
 
-    Undone exactly on failure. `max_cost` None-like large values accept any slot.
+    Undone exactly on failure. A very large `max_cost` accepts any slot.
     """
     s = best_slot(state, m, state.candidates(m))
     if s >= 0 and state.added_breaks(m, s) <= max_cost:
@@ -204,14 +204,14 @@ def relocate(state: State, meetings: list[int], frozen: set[int]) -> int:
 
 
 # A fresh participant starts its day when its free slots left today exceed its share of meetings
-# by at most this many. Measured on the macrorrueda and x10 shapes: 3 gave the fewest breaks
-# (0: 2,914, 1: 2,639, 3: 2,350, 5: 2,360 at x10 before polishing).
-START_SLACK = 3
+# by at most `start_slack`. Measured on the macrorrueda and x10 shapes: 3 gave the fewest breaks
+# (0: 2,914, 1: 2,639, 3: 2,350, 5: 2,360 at x10 before polishing); restarts also try others.
+DEFAULT_START_SLACK = 3
 # Depth of the augmenting paths in `sweep`. 3 -> 4 cost four times the time for 4% fewer breaks.
 SERVE_DEPTH = 3
 
 
-def sweep(state: State, rank: list[int]) -> None:
+def sweep(state: State, rank: list[int], start_slack: int = DEFAULT_START_SLACK) -> None:
     """Time-sweep construction that keeps agendas contiguous.
 
     Slot by slot, a participant is *fresh* (no meeting yet that day), *active* (met in the
@@ -251,7 +251,7 @@ def sweep(state: State, rank: list[int]) -> None:
                 if not room_all:
                     return False
                 quota = -(-len(todo[p]) * room_today // room_all)
-                return room_today - quota <= START_SLACK
+                return room_today - quota <= start_slack
 
             starters = [p for p in fresh if must_start(p)]
             for group in (active, starters):
@@ -442,3 +442,35 @@ def kempe_improve(state: State, frozen: set[int], limit: int) -> int:
                 if improved:
                     break
     return start - state.total_breaks
+
+
+def enforce_spread(state: State, frozen: set[int]) -> bool:
+    """Make the exact `max_break_spread` rule hold: breaks(p) - min breaks <= d for everyone.
+
+    The construction keeps everyone within d, but removing meetings (ejection chains, rescheduling
+    after a participant leaves) can open gaps. First relocation and Kempe passes try to close them;
+    then meetings of the worst agenda are unplaced, the one whose removal leaves it fewest breaks
+    first, until the rule holds. Returns False if only meetings in `frozen` are left to unplace.
+    """
+    c = state.c
+    limit = c.max_break_spread
+    if limit is None or not c.participant_ids:
+        return True
+    if max(state.brk) - min(state.brk) > limit:
+        relocate(state, [m for m in range(c.n_meetings) if m not in frozen], frozen)
+        kempe_improve(state, frozen, 40)
+    while max(state.brk) - min(state.brk) > limit:
+        worst = max(range(len(c.participant_ids)), key=lambda p: (state.brk[p], -p))
+        best, best_breaks = -1, 0
+        for m in c.by_participant[worst]:
+            if state.slot_of[m] < 0 or m in frozen:
+                continue
+            s, t = state.slot_of[m], state.table_of[m]
+            state.remove(m)
+            if best < 0 or state.brk[worst] < best_breaks:
+                best, best_breaks = m, state.brk[worst]
+            state.place(m, s, t)
+        if best < 0:
+            return False
+        state.remove(best)
+    return True

@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from engine.scheduling.core import State, compile_instance
-from engine.scheduling.heuristics import best_slot, repair
+from engine.scheduling.heuristics import best_slot, enforce_spread, repair
 from engine.scheduling.model import Instance, MeetingSpec, Participant, ScheduleResult, ScheduleStatus
 from engine.scheduling.solver import build_result
 
@@ -148,6 +148,8 @@ def reschedule(instance: Instance, previous: ScheduleResult, changes: Changes) -
     for a in ordered:
         if a.meeting in changes.cancelled:
             continue
+        if a.meeting not in c.meeting_index or a.slot not in c.slot_index or a.table not in c.table_index:
+            raise ValueError(f"previous result: assignment {a} refers to an unknown id")
         m = c.meeting_index[a.meeting]
         s, t = c.slot_index[a.slot], c.table_index[a.table]
         fits = (state.candidates(m) >> s) & 1 and not (state.table_busy[t] >> s) & 1
@@ -170,6 +172,9 @@ def reschedule(instance: Instance, previous: ScheduleResult, changes: Changes) -
         if s >= 0:
             state.place(m, s)
     repair(state, todo, depth=_CHAIN_DEPTH, budget_per_meeting=_CHAIN_BUDGET, frozen=frozenset(frozen))
+    # Removing meetings can open gaps beyond `max_break_spread`; close or drop them, never a lock.
+    if not enforce_spread(state, frozen):
+        raise RescheduleConflict("the locked meetings alone break max_break_spread")
     result = build_result(
         state,
         seconds=time.perf_counter() - started,

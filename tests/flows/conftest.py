@@ -60,11 +60,13 @@ def deployments_ready(stack: Stack) -> None:
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
+    from flows.deployments import DEPLOYMENT_NAME, FLOWS
+
     async def ready() -> bool:
         async with get_client() as client:
             try:
-                await client.read_deployment_by_name("compute-matches/rueda")
-                await client.read_deployment_by_name("build-schedule/rueda")
+                for flow in FLOWS:
+                    await client.read_deployment_by_name(f"{flow.name}/{DEPLOYMENT_NAME}")
             except ObjectNotFound:
                 return False
             return True

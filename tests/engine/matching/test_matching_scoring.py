@@ -247,3 +247,16 @@ def test_score_pairs_is_independent_of_input_order() -> None:
 def test_match_profile_rejects_bad_hs_codes() -> None:
     with pytest.raises(ValueError, match="HS code '901'"):
         _seller("s", offered_hs=("901",))
+
+
+def test_score_pairs_no_shared_language_is_never_a_default_candidate() -> None:
+    seller = _seller(
+        "s", languages=("es",), offered_hs=("090111",), offered_sectors=("0127",), target_markets=("DE",),
+        offer_text="organic coffee",
+    )  # fmt: skip
+    buyer = _buyer(
+        "b", languages=("de",), demanded_hs=("090111",), demanded_sectors=("0127",), demand_text="organic coffee"
+    )  # fmt: skip
+    assert score_pairs([seller, buyer], KEEP_ALL).score.tolist() == pytest.approx([0.35], abs=1e-12)
+    assert _pairs(score_pairs([seller, buyer])) == []
+    assert _pairs(score_pairs([seller, dataclasses.replace(buyer, languages=("de", "es"))])) == [("s", "b")]

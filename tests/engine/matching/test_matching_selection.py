@@ -10,6 +10,7 @@ import pytest
 from engine.matching import (
     Component,
     MatchProfile,
+    MatchResult,
     OrganizerRules,
     Preference,
     PreferenceKind,
@@ -52,8 +53,8 @@ def hand_scores(
     return PairScores(ordered, supplier, demander, components, score, counts.astype(np.int64), weights)
 
 
-def _pairs(result: object) -> list[tuple[str, str]]:
-    return [(m.supplier_id, m.demander_id) for m in result.meetings]  # type: ignore[attr-defined]
+def _pairs(result: MatchResult) -> list[tuple[str, str]]:
+    return [(m.supplier_id, m.demander_id) for m in result.meetings]
 
 
 S1, S2 = _profile("s1", Role.SELLER, 2), _profile("s2", Role.SELLER, 1)

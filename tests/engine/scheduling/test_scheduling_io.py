@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -135,11 +134,23 @@ def test_solver_output_matches_schema_and_round_trips() -> None:
 
 
 @pytest.mark.unit
-def test_schema_rejects_what_the_loader_rejects() -> None:
-    schema = _schema("schedule-instance-1.schema.json")
-    bad = copy.deepcopy(_example())
-    bad["meetings"][0]["participants"] = ["B1"]
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (["meetings", 0, "participants"], ["B1"]),
+        (["meetings", 0, "priority"], 0),
+        (["meetings", 0, "priority"], True),
+        (["meetings", 0, "priorty"], 2),
+        (["participants", 2, "max_meetings"], -1),
+        (["constraints", "schedule_all"], "yes"),
+        (["constraints", "max_break_spread"], 1.5),
+        (["slots", 0, "id"], ""),
+        (["format"], "rueda.schedule-instance/2"),
+    ],
+)
+def test_schema_rejects_what_the_loader_rejects(path: list[str | int], value: object) -> None:
+    bad = _broken(path, value)
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(bad, schema)
+        jsonschema.validate(bad, _schema("schedule-instance-1.schema.json"))
     with pytest.raises(FormatError):
         parse_instance(bad)

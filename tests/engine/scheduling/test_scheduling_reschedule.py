@@ -82,7 +82,14 @@ def test_reschedule_never_moves_locked_meetings(instance: Instance, data: st.Dat
         tables_out=outage,
         locked=locked,
     )
-    outcome = reschedule(instance, previous, changes)
+    try:
+        outcome = reschedule(instance, previous, changes)
+    except RescheduleConflict as error:
+        # Once others leave, locked meetings can pin gaps beyond the spread: the only conflict
+        # these changes can cause, since they spare every locked slot and table.
+        assert instance.constraints.max_break_spread is not None
+        assert str(error) == "the locked meetings alone break max_break_spread"
+        return
     assert check(outcome.instance, outcome.result) == []
     before = {a.meeting: (a.slot, a.table) for a in previous.assignments}
     after = {a.meeting: (a.slot, a.table) for a in outcome.result.assignments}

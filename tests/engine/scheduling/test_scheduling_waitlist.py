@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
-from scheduling_strategies import make_slots
+from checker import check
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scheduling_strategies import instances, make_slots
 
 from engine.scheduling.model import (
     Assignment,
@@ -15,6 +20,7 @@ from engine.scheduling.model import (
     Unscheduled,
     UnscheduledReason,
 )
+from engine.scheduling.solver import solve
 from engine.scheduling.waitlist import WaitlistEntry, rank_waitlist
 
 
@@ -71,3 +77,31 @@ def test_rank_waitlist_rejects_a_busy_cell() -> None:
     result = ScheduleResult((Assignment("M1", "d1s0", "T1"),), (), Stats(1, 0, 1, 0, 0, 1, 0, 0.0))
     with pytest.raises(ValueError, match="table T1 is not free in slot d1s0"):
         rank_waitlist(instance, result, "d1s0", "T1")
+
+
+@pytest.mark.unit
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.data())
+def test_rank_waitlist_every_candidate_fits_the_freed_cell(instance: Instance, data: st.DataObject) -> None:
+    result = solve(instance, time_limit=0.3, seed=0)
+    if not result.assignments:
+        return
+    freed = data.draw(st.sampled_from(result.assignments))
+    after_cancel = replace(
+        result,
+        assignments=tuple(a for a in result.assignments if a != freed),
+        unscheduled=(*result.unscheduled, Unscheduled(freed.meeting, UnscheduledReason.NO_COMMON_FREE_SLOT)),
+    )
+    ranked = rank_waitlist(instance, after_cancel, freed.slot, freed.table)
+    # The cancelled meeting itself always fits its own cell.
+    assert freed.meeting in [e.meeting for e in ranked]
+    keys = [(-e.priority, e.added_breaks) for e in ranked]
+    assert keys == sorted(keys)
+    for entry in ranked:
+        refilled = replace(
+            after_cancel,
+            assignments=(*after_cancel.assignments, Assignment(entry.meeting, freed.slot, freed.table)),
+            unscheduled=tuple(u for u in after_cancel.unscheduled if u.meeting != entry.meeting),
+        )
+        problems = [p for p in check(instance, refilled) if not p.startswith("stats.")]
+        assert problems == []

@@ -1,0 +1,85 @@
+"""A cancellation at the desk: the handle-cancellation deployment cancels the meeting, its event
+triggers refill-from-waitlist, and the waiting request takes the freed seat."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlmodel import Session, select
+
+from cli.stack import Stack
+from models import EventStatus, Meeting, MeetingStatus, Participant, WaitlistEntry, WaitlistStatus
+from services.db import make_engine, transaction
+from services.events import get_event_by_slug
+from services.scheduling import build_schedule
+from tests.conftest import NOW
+from tests.flows.conftest import deployments_ready, wait
+from tests.services.test_onsite import ONE_HOUR
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def test_cancellation_triggers_refill_from_the_waiting_list(stack: Stack) -> None:
+    from prefect.deployments import run_deployment
+
+    from models import MeetingRequest, RequestOrigin, RequestPriority, RequestStatus
+    from tests.factories import make_event, make_participant
+
+    engine = make_engine(os.environ["RUEDA_DATABASE__URL"])
+    with transaction(engine) as session:
+        event = make_event(session, NOW, slug="desk-rueda", schedule=ONE_HOUR, tables=["D1", "D2"])
+        buyer = make_participant(
+            session, event, NOW, "bea@buyer.us", role="buyer", country="US", host_table="D1"
+        )
+        for n in (1, 2, 3):
+            seller = make_participant(session, event, NOW, f"s{n}@cafe.co", organization=f"Café {n}")
+            session.add(
+                MeetingRequest(
+                    event_id=event.id,
+                    requester_id=seller.id,
+                    target_id=buyer.id,
+                    priority=RequestPriority.NICE,
+                    origin=RequestOrigin.PARTICIPANT,
+                    status=RequestStatus.ACCEPTED,
+                    created_at=NOW,
+                )
+            )
+        event.status = EventStatus.REQUESTS_CLOSED
+        session.add(event)
+    with transaction(engine) as session:
+        build_schedule(session, get_event_by_slug(session, "desk-rueda"), now=NOW, time_limit=2, seed=0)
+        event_id = get_event_by_slug(session, "desk-rueda").id
+        victim = session.exec(
+            select(Meeting).where(Meeting.event_id == event_id).order_by(Meeting.id)
+        ).first()  # type: ignore[arg-type]
+        assert victim is not None and victim.id is not None
+    deployments_ready(stack)
+    run = run_deployment(
+        "handle-cancellation/rueda",
+        parameters={
+            "params": {"event_slug": "desk-rueda", "meeting_id": victim.id, "reason": "flight delayed"}
+        },
+        timeout=120,
+    )
+    assert run.state is not None and run.state.is_completed()
+
+    def placed() -> bool:
+        with Session(engine) as session:
+            entry = session.exec(select(WaitlistEntry).where(WaitlistEntry.event_id == event_id)).one()
+            return entry.status is WaitlistStatus.PLACED
+
+    wait(placed, stack, 180, "refill-from-waitlist, triggered by rueda.meeting.cancelled")
+    with Session(engine) as session:
+        meetings = session.exec(
+            select(Meeting).where(Meeting.event_id == event_id).order_by(Meeting.id)
+        ).all()  # type: ignore[arg-type]
+        sellers = {p.id for p in session.exec(select(Participant).where(Participant.role == "seller"))}
+    assert [m.status for m in meetings] == [
+        MeetingStatus.CANCELLED,
+        MeetingStatus.SCHEDULED,
+        MeetingStatus.SCHEDULED,
+    ]
+    assert (meetings[2].slot_id, meetings[2].table_id) == (victim.slot_id, victim.table_id)
+    assert meetings[2].participant_b_id in sellers - {victim.participant_b_id, meetings[1].participant_b_id}
+    engine.dispose()
