@@ -27,7 +27,12 @@ from flows.lifecycle import (
     end_event_flow,
     import_participants_flow,
 )
-from flows.onsite import handle_cancellation_flow, mark_no_show_flow, refill_from_waitlist_flow
+from flows.onsite import (
+    add_late_registration_flow,
+    handle_cancellation_flow,
+    mark_no_show_flow,
+    refill_from_waitlist_flow,
+)
 from flows.reconcile import reconcile_events_flow
 
 DEPLOYMENT_NAME = "rueda"
@@ -51,6 +56,7 @@ FLOWS: list[Flow[Any, Any]] = [
     handle_cancellation_flow,
     mark_no_show_flow,
     refill_from_waitlist_flow,
+    add_late_registration_flow,
     end_event_flow,
 ]
 

@@ -10,7 +10,7 @@ from pydantic import Field
 from flows.common import EventRef, emit_facts, run_for_event, session_scope, utc_now
 from models import Meeting
 from services.errors import NotFoundError
-from services.onsite import cancel_meeting, mark_no_show, refill_from_waitlist
+from services.onsite import add_late_registrations, cancel_meeting, mark_no_show, refill_from_waitlist
 
 
 class MeetingRef(EventRef):
@@ -68,3 +68,17 @@ def refill_from_waitlist_flow(params: MeetingRef) -> str:
     )
     get_run_logger().info("%s: %s", params.event_slug, result.detail)
     return result.detail
+
+
+@flow(name="add-late-registration", flow_run_name="add-late-registration {params.event_slug}")
+def add_late_registration_flow(params: EventRef) -> str:
+    """Place requests accepted after the schedule (late registrations), moving as few meetings as possible."""
+    result = run_for_event(params.event_slug, lambda s, e: add_late_registrations(s, e, now=utc_now()))
+    emit_facts()
+    summary = result.headline()
+    if result.changed:
+        create_markdown_artifact(
+            key=f"late-{params.event_slug}", markdown=f"## Late registrations\n\n{summary}\n"
+        )
+    get_run_logger().info("%s: %s", params.event_slug, summary)
+    return summary

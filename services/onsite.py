@@ -251,3 +251,137 @@ def refill_from_waitlist(
         (a, b),
         f"request {request.id} from the waiting list placed at {slot.code}, table {table.code}",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RescheduleSummary:
+    event_slug: str
+    changed: bool
+    added: int
+    moved: int
+    waitlisted: int
+    affected_participants: tuple[int, ...]
+
+    def headline(self) -> str:
+        if not self.changed:
+            return f"{self.event_slug}: no new accepted request to place; nothing to do"
+        return (
+            f"{self.added} meetings added, {self.moved} moved, {self.waitlisted} to the waiting list; "
+            f"{len(self.affected_participants)} agendas changed"
+        )
+
+
+def add_late_registrations(session: Session, event: Event, *, now: datetime) -> RescheduleSummary:
+    """Place the accepted requests that arrived after the schedule (late registrations, new
+    acceptances) with minimal disruption: existing meetings move only to make room, checked-in and
+    held ones never. Requests that still find no place join the waiting list."""
+    from engine.scheduling.reschedule import ChangeKind, Changes, reschedule
+
+    if not is_past(event, EventStatus.SCHEDULED):
+        raise DomainError(f"event {event.slug!r} has no schedule yet; build it first")
+    assert event.id is not None
+    event_id = event.id
+    full, request_of = build_instance(session, event)
+    instance, current, _ = current_schedule(session, event)
+    known = {m.id for m in instance.meetings}
+    new = tuple(m for m in full.meetings if m.id not in known)
+    if not new:
+        return RescheduleSummary(event.slug, False, 0, 0, 0, ())
+    outcome = reschedule(instance, current, Changes(new_meetings=new))
+    slot_id = {s.code: s.id or 0 for s in session.exec(select(TimeSlot).where(TimeSlot.event_id == event_id))}
+    table_id = {
+        t.code: t.id or 0 for t in session.exec(select(EventTable).where(EventTable.event_id == event_id))
+    }
+    by_request = {
+        str(m.request_id): m
+        for m in session.exec(
+            select(Meeting).where(
+                Meeting.event_id == event.id, col(Meeting.status).in_(ACTIVE_MEETING_STATUSES)
+            )
+        )
+    }
+    moved = [c for c in outcome.changes if c.kind is ChangeKind.MOVED and c.after is not None]
+    # Moves may swap cells. Free the moved meetings' cells and seats first, so that no unique index
+    # sees a half-done swap; the transaction hides the intermediate state. Do not "simplify" this
+    # into in-place updates.
+    for change in moved:
+        meeting = by_request[change.meeting]
+        session.execute(delete(MeetingSeat).where(col(MeetingSeat.meeting_id) == meeting.id))
+        meeting.status = MeetingStatus.CANCELLED
+        session.add(meeting)
+    session.flush()
+    placed: list[Meeting] = []
+    for change in moved:
+        assert change.after is not None
+        meeting = by_request[change.meeting]
+        meeting.slot_id, meeting.table_id = slot_id[change.after[0]], table_id[change.after[1]]
+        meeting.status, meeting.version, meeting.updated_at = (
+            MeetingStatus.SCHEDULED,
+            meeting.version + 1,
+            now,
+        )
+        session.add(meeting)
+        placed.append(meeting)
+    session.flush()
+    hosts = {p.table: p.id for p in outcome.instance.participants if p.table is not None}
+    added = 0
+    for change in outcome.changes:
+        if change.kind is not ChangeKind.ADDED or change.after is None:
+            continue
+        request = request_of[change.meeting]
+        a, b = request.target_id, request.requester_id
+        if hosts.get(change.after[1]) == str(request.requester_id):
+            a, b = b, a
+        meeting = Meeting(
+            event_id=event.id,
+            request_id=request.id,
+            participant_a_id=a,
+            participant_b_id=b,
+            slot_id=slot_id[change.after[0]],
+            table_id=table_id[change.after[1]],
+            priority=request_priority(request),
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(meeting)
+        placed.append(meeting)
+        added += 1
+    session.flush()
+    for meeting in placed:
+        assert meeting.id is not None
+        for person in (meeting.participant_a_id, meeting.participant_b_id):
+            session.add(MeetingSeat(meeting_id=meeting.id, participant_id=person, slot_id=meeting.slot_id))
+    placed_ids = {c.meeting for c in outcome.changes if c.kind is ChangeKind.ADDED}
+    waitlisted = 0
+    for spec in new:
+        if spec.id in placed_ids:
+            continue
+        reason = next((u.reason.value for u in outcome.result.unscheduled if u.meeting == spec.id), None)
+        session.add(
+            WaitlistEntry(
+                event_id=event.id,
+                request_id=int(spec.id),
+                rank_score=float(spec.priority),
+                reason=reason,
+                created_at=now,
+            )
+        )
+        waitlisted += 1
+    session.flush()
+    affected = tuple(sorted(int(p) for p in outcome.affected))
+    assert event.id is not None
+    record_fact(
+        session,
+        "rueda.schedule.changed",
+        resource=f"rueda.event.{event.id}",
+        event_id=event.id,
+        now=now,
+        payload={
+            "event_id": event.id,
+            "event_slug": event.slug,
+            "added": added,
+            "moved": len(moved),
+            "affected_participants": list(affected),
+        },
+    )
+    return RescheduleSummary(event.slug, True, added, len(moved), waitlisted, affected)

@@ -141,3 +141,78 @@ def test_checked_in_meeting_cannot_be_cancelled_but_can_be_a_no_show(engine: Eng
         assert result.changed is True
         stored = session.get(Meeting, meeting.id)
         assert stored is not None and (stored.status, stored.version) == (MeetingStatus.NO_SHOW, 2)
+
+
+NINETY_MINUTES = {
+    "slot_minutes": 30,
+    "days": [{"date": "2027-05-19", "sessions": [{"name": "am", "start": "08:00", "end": "09:30"}]}],
+}
+
+
+def test_late_registration_moves_one_meeting_to_make_room(engine: Engine, now: datetime) -> None:
+    from models import TimeSlot
+    from services.onsite import add_late_registrations
+
+    with transaction(engine) as session:
+        event = make_event(session, now, schedule=NINETY_MINUTES, tables=["T1", "T2"])
+        buyer = make_participant(
+            session, event, now, "bea@buyer.us", role="buyer", country="US", host_table="T1"
+        )
+        for n in (1, 2):
+            seller = make_participant(session, event, now, f"s{n}@cafe.co", organization=f"Café {n}")
+            session.add(
+                MeetingRequest(
+                    event_id=event.id,
+                    requester_id=seller.id,
+                    target_id=buyer.id,
+                    priority=RequestPriority.NICE,
+                    origin=RequestOrigin.PARTICIPANT,
+                    status=RequestStatus.ACCEPTED,
+                    created_at=now,
+                )
+            )
+        event.status = EventStatus.REQUESTS_CLOSED
+        session.add(event)
+    with transaction(engine) as session:
+        build_schedule(session, get_event_by_slug(session, "rueda-test"), now=now, time_limit=2, seed=0)
+    with transaction(engine) as session:
+        slots = {s.id: s.code for s in session.exec(select(TimeSlot))}
+        taken = {m.slot_id: m for m in session.exec(select(Meeting))}
+        free = next(code for sid, code in slots.items() if sid not in taken)
+        first, second = sorted(taken)
+        # The late seller can only come in the slot of the second meeting: that one has to move.
+        late = make_participant(
+            session,
+            get_event_by_slug(session, "rueda-test"),
+            now,
+            "late@cafe.co",
+            organization="Café Tarde",
+            unavailable=[free, slots[first]],
+        )
+        session.add(
+            MeetingRequest(
+                event_id=late.event_id,
+                requester_id=late.id,
+                target_id=taken[first].participant_a_id,
+                priority=RequestPriority.NICE,
+                origin=RequestOrigin.PARTICIPANT,
+                status=RequestStatus.ACCEPTED,
+                created_at=now,
+            )
+        )
+        moved_seller = taken[second].participant_b_id
+        moved_id = taken[second].id
+    with transaction(engine) as session:
+        summary = add_late_registrations(session, get_event_by_slug(session, "rueda-test"), now=now)
+    assert (summary.added, summary.moved, summary.waitlisted) == (1, 1, 0)
+    assert set(summary.affected_participants) == {taken[first].participant_a_id, moved_seller, late.id}
+    with transaction(engine) as session:
+        moved = session.get(Meeting, moved_id)
+        assert moved is not None and (slots[moved.slot_id], moved.version) == (free, 2)
+        new = session.exec(select(Meeting).where(Meeting.participant_b_id == late.id)).one()
+        assert new.slot_id == second
+        seats = sorted((s.participant_id, s.slot_id) for s in session.exec(select(MeetingSeat)))
+        assert len(seats) == 6 and len(set(seats)) == 6
+    with transaction(engine) as session:
+        again = add_late_registrations(session, get_event_by_slug(session, "rueda-test"), now=now)
+    assert again.changed is False
