@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import bench, config_cmd, data_cmd, db_cmd, event_cmd, schedule, up_cmd
+from cli import bench, config_cmd, data_cmd, db_cmd, event_cmd, report_cmd, schedule, up_cmd
 
 app = typer.Typer(
     name="rueda",
@@ -24,6 +24,7 @@ app.command("demo-data")(data_cmd.demo_data)
 app.command("demo")(up_cmd.demo)
 app.command("up")(up_cmd.up)
 app.command("schedule")(schedule.schedule_command)
+app.command("report")(report_cmd.report_command)
 app.add_typer(bench.bench_app, name="bench")
 
 

@@ -45,6 +45,16 @@ def is_healthy(api_url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+def stop_on_sigterm() -> None:
+    """Make SIGTERM (systemd, `kill`, `timeout`) unwind like Ctrl-C, so that `finally` stops the
+    children: they run in their own sessions and would otherwise outlive us."""
+
+    def handler(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 @dataclass
 class Stack:
     settings: Settings

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from cli.common import console, err_console, handle_errors, load_settings, utc_now
 from cli.data_cmd import write_demo_files
-from cli.stack import Stack
+from cli.stack import Stack, stop_on_sigterm
 from models import Event, EventStatus, MeetingRequest, RequestStatus
 from services.db import make_engine, run_in_transaction, upgrade_database
 from services.errors import DomainError
@@ -40,6 +40,7 @@ def up() -> None:
     settings = load_settings()
     upgrade_database(settings.database_url)
     stack = Stack(settings)
+    stop_on_sigterm()
     try:
         with console.status("starting the Prefect server (about 20 s)..."):
             stack.start_prefect()
@@ -105,6 +106,7 @@ def demo(
     upgrade_database(settings.database_url)
     engine = make_engine(settings.database_url)
     stack = Stack(settings)
+    stop_on_sigterm()
     timings: list[tuple[str, float]] = []
     try:
         with Progress(
@@ -114,7 +116,7 @@ def demo(
             TimeElapsedColumn(),
             console=err_console,
         ) as progress:
-            steps = progress.add_task("starting the Prefect server", total=8)
+            steps = progress.add_task("starting the Prefect server", total=10)
 
             def step(label: str, work: Callable[[], None]) -> None:
                 progress.update(steps, description=label)
@@ -165,11 +167,23 @@ def demo(
                     ),
                 ),
             )
-            step("done", lambda: None)
+            step(
+                "the event day: check-ins, no-shows, survey answers",
+                lambda: _simulate_event_day(engine, slug, seed),
+            )
+            step("end-event", lambda: _run(stack, "end-event", {"params": {"event_slug": slug}}))
+            step(
+                "build-report",
+                lambda: (
+                    _run(stack, "build-report", {"params": {"event_slug": slug}}),
+                    _wait_for("the last flow runs to finish", _no_active_runs, stack, timeout=300),
+                ),
+            )
         console.print(f"[bold green]demo done[/bold green]: {participants} participants")
         for label, seconds in timings:
             console.print(f"  {seconds:7.1f} s  {label}")
         _print_urls(stack)
+        console.print(f"  report:       {settings.data_dir / 'reports' / slug / 'report.html'}")
         if not exit_when_done:
             console.print("  press Ctrl-C to stop")
             while True:
@@ -211,17 +225,28 @@ def _no_active_runs() -> bool:
     import asyncio
 
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterStateType
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
     from prefect.client.schemas.objects import StateType
 
     async def count() -> int:
+        # Pending and running only: the reconcile deployment keeps future runs SCHEDULED on purpose.
+        active = FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PENDING, StateType.RUNNING]))
         async with get_client() as client:
-            active = FlowRunFilterStateType(any_=[StateType.PENDING, StateType.RUNNING, StateType.SCHEDULED])
-            return len(
-                await client.read_flow_runs(flow_run_filter=FlowRunFilter(state={"type": active}), limit=5)
-            )
+            return len(await client.read_flow_runs(flow_run_filter=FlowRunFilter(state=active), limit=5))
 
     return asyncio.run(count()) == 0
+
+
+def _simulate_event_day(engine: Any, slug: str, seed: int) -> None:
+    """Meetings are held or missed, and participants answer the post-event survey (simulated)."""
+    from services.report_demo import simulate_survey_answers
+
+    def simulate(session: Session) -> None:
+        event = get_event_by_slug(session, slug)
+        assert event.id is not None
+        simulate_survey_answers(session, event.id, seed=seed, now=utc_now())
+
+    run_in_transaction(engine, simulate)
 
 
 def _all_emitted(engine: Any) -> bool:

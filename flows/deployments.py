@@ -33,6 +33,7 @@ from flows.onsite import (
     mark_no_show_flow,
     refill_from_waitlist_flow,
 )
+from flows.outcome import build_report_flow
 from flows.reconcile import reconcile_events_flow
 
 DEPLOYMENT_NAME = "rueda"
@@ -58,6 +59,7 @@ FLOWS: list[Flow[Any, Any]] = [
     refill_from_waitlist_flow,
     add_late_registration_flow,
     end_event_flow,
+    build_report_flow,
 ]
 
 

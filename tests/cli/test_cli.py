@@ -37,6 +37,7 @@ COMMANDS = [
     ["schedule"],
     ["bench"],
     ["bench", "schedule"],
+    ["report"],
 ]
 
 
