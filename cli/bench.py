@@ -1,6 +1,6 @@
 """`rueda bench schedule`: our scheduler beside the first-fit baseline, as a Rich table.
 
-The numbers in docs/benchmarks-scheduling.md come from this command; `--markdown` writes the same
+The numbers in docs/benchmarks.md (Scheduling) come from this command; `--markdown` writes the same
 table in Markdown so that the docs can be regenerated rather than retyped.
 """
 
@@ -54,7 +54,7 @@ def _table(rows: list[BenchRow]) -> Table:
             r.solver,
             f"{r.meetings:,}",
             f"{r.placed:,} / {r.upper_bound_placed:,}",
-            f"{r.share_of_bound:.2f}",
+            f"{r.share_of_bound:.3f}",
             f"{r.breaks:,}",
             f"{r.breaks_per_participant:.3f}",
             str(r.max_breaks),
@@ -87,3 +87,24 @@ def bench_schedule(
     Console().print(_table(rows))
     if markdown is not None:
         markdown.write_text(rows_to_markdown(rows), encoding="utf-8")
+
+
+def bench_matching(
+    participants: int = typer.Option(
+        2400, "--participants", "-n", min=10, max=20_000, help="Population size."
+    ),
+    seed: int = typer.Option(0, "--seed", "-s", help="Random seed of the synthetic population."),
+) -> None:
+    """Score and select at macrorrueda size on a synthetic population; time and memory per step."""
+    from engine.matching.bench import run_matching_benchmark
+
+    rows = run_matching_benchmark(participants, seed)
+    table = Table(title=f"Matching: {participants:,} participants, seed {seed}")
+    table.add_column("step")
+    table.add_column("seconds", justify="right")
+    table.add_column("CPU s", justify="right")
+    table.add_column("figures")
+    for row in rows:
+        figures = ", ".join(f"{k}={v}" for k, v in row.items() if k not in ("step", "seconds", "cpu_seconds"))
+        table.add_row(str(row["step"]), str(row.get("seconds", "")), str(row.get("cpu_seconds", "")), figures)
+    Console().print(table)

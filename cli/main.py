@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import bench, config_cmd, data_cmd, db_cmd, event_cmd, report_cmd, schedule, up_cmd
+from cli import bench, config_cmd, data_cmd, db_cmd, event_cmd, mail_cmd, report_cmd, schedule, up_cmd
 
 app = typer.Typer(
     name="rueda",
@@ -25,6 +25,11 @@ app.command("demo")(up_cmd.demo)
 app.command("up")(up_cmd.up)
 app.command("schedule")(schedule.schedule_command)
 app.command("report")(report_cmd.report_command)
+app.add_typer(mail_cmd.mail_app, name="mail")
+app.command("mail-sink")(mail_cmd.mail_sink_command)
+app.command("reminder-clock")(up_cmd.reminder_clock)
+bench.bench_app.command("notifications")(mail_cmd.bench_notifications_command)
+bench.bench_app.command("matching")(bench.bench_matching)
 app.add_typer(bench.bench_app, name="bench")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -61,6 +62,9 @@ class Stack:
     processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
     api_url: str = ""
     started_server: bool = False
+    # Settings the children need beyond the caller's environment (the mail sink's address).
+    extra_env: dict[str, str] = field(default_factory=dict)
+    mail_dir: Path | None = None
 
     @property
     def log_dir(self) -> Path:
@@ -72,6 +76,7 @@ class Stack:
         env = dict(os.environ)
         env.update(prefect_environment(self.settings, self.api_url))
         env["RUEDA_DATA_DIR"] = str(self.settings.data_dir)
+        env.update(self.extra_env)
         return env
 
     def start_prefect(self, *, timeout: float = 120.0) -> str:
@@ -102,6 +107,36 @@ class Stack:
         raise DomainError(
             f"the Prefect server did not answer within {timeout:.0f} s; see {self.log_dir}/prefect-server.log"
         )
+
+    def start_mail_sink(self, *, timeout: float = 30.0) -> str | None:
+        """Run the local mail sink unless an SMTP server is configured; returns its address."""
+        if self.settings.smtp.host:
+            return None
+        port = self.settings.smtp.port
+        self.mail_dir = self.settings.data_dir / "mail"
+        rueda = str(Path(sys.executable).parent / "rueda")
+        self._spawn("mail-sink", [rueda, "mail-sink", "--port", str(port), "--dir", str(self.mail_dir)])
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                self.check()
+                time.sleep(0.2)
+        else:
+            raise DomainError(
+                f"the mail sink did not listen on 127.0.0.1:{port}; see {self.log_dir / 'mail-sink.log'}"
+            )
+        self.extra_env.update(
+            RUEDA_SMTP__HOST="127.0.0.1", RUEDA_SMTP__PORT=str(port), RUEDA_SMTP__SECURITY="none"
+        )
+        return f"127.0.0.1:{port}"
+
+    def start_clock(self) -> None:
+        """The reminder clock: sends each outbox row when it falls due (after the mail sink)."""
+        rueda = str(Path(sys.executable).parent / "rueda")
+        self._spawn("reminder-clock", [rueda, "reminder-clock"])
 
     def start_serve(self) -> None:
         """Register and serve every deployment (with triggers) in a child process."""

@@ -28,6 +28,10 @@ def _print_urls(stack: Stack) -> None:
     ui = stack.api_url.removesuffix("/api")
     console.print(f"  Prefect UI:   {ui}")
     console.print(f"  deployments:  {ui}/deployments")
+    if stack.mail_dir is not None:
+        console.print(
+            f"  mail sink:    127.0.0.1:{stack.settings.smtp.port}, stored in {stack.mail_dir} (rueda mail ls)"
+        )
     console.print(f"  logs:         {stack.log_dir}")
 
 
@@ -44,7 +48,9 @@ def up() -> None:
     try:
         with console.status("starting the Prefect server (about 20 s)..."):
             stack.start_prefect()
+        stack.start_mail_sink()
         stack.start_serve()
+        stack.start_clock()
         console.print("[bold green]rueda is up[/bold green]")
         _print_urls(stack)
         console.print("  press Ctrl-C to stop")
@@ -55,6 +61,28 @@ def up() -> None:
         console.print("stopping...")
     finally:
         stack.stop()
+
+
+@handle_errors
+def reminder_clock() -> None:
+    """Run the reminder clock: send each outbox message when it falls due (rueda up runs it)."""
+    from notifications.clock import ReminderClock
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    clock = ReminderClock(engine, settings.smtp)
+    stop_on_sigterm()
+    clock.start()
+    console.print("reminder clock running (Ctrl-C to stop)")
+    try:
+        while True:
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        clock.shutdown()
+        engine.dispose()
+        console.print(f"reminder clock stopped: {clock.totals.summary()}")
 
 
 def _wait_for(description: str, check: Callable[[], bool], stack: Stack, *, timeout: float) -> None:
@@ -116,7 +144,7 @@ def demo(
             TimeElapsedColumn(),
             console=err_console,
         ) as progress:
-            steps = progress.add_task("starting the Prefect server", total=10)
+            steps = progress.add_task("starting the Prefect server", total=11)
 
             def step(label: str, work: Callable[[], None]) -> None:
                 progress.update(steps, description=label)
@@ -125,8 +153,14 @@ def demo(
                 timings.append((label, time.perf_counter() - started))
                 progress.advance(steps)
 
-            step("starting the Prefect server", stack.start_prefect)
-            step("serving the deployments", lambda: (stack.start_serve(), _wait_for_deployments(stack)))
+            step(
+                "starting the Prefect server and the mail sink",
+                lambda: (stack.start_prefect(), stack.start_mail_sink()),
+            )
+            step(
+                "serving the deployments",
+                lambda: (stack.start_serve(), stack.start_clock(), _wait_for_deployments(stack)),
+            )
             step(
                 "create-event",
                 lambda: _run(stack, "create-event", {"definition": read_mapping_file(event_file)}),
@@ -165,6 +199,12 @@ def demo(
                     _wait_for(
                         "the last facts to be emitted", lambda: _all_emitted(engine), stack, timeout=120
                     ),
+                ),
+            )
+            step(
+                "publish-agendas (event trigger) -> every agenda at the mail sink",
+                lambda: _wait_for(
+                    "the agenda emails", lambda: _agendas_delivered(engine, slug), stack, timeout=900
                 ),
             )
             step(
@@ -247,6 +287,35 @@ def _simulate_event_day(engine: Any, slug: str, seed: int) -> None:
         simulate_survey_answers(session, event.id, seed=seed, now=utc_now())
 
     run_in_transaction(engine, simulate)
+
+
+def _agendas_delivered(engine: Any, slug: str) -> bool:
+    """Every participant with a meeting has had the agenda email sent (the outbox says so)."""
+    from sqlalchemy import func, or_
+
+    from models import Meeting, Notification, NotificationStatus
+
+    with Session(engine) as session:
+        event = get_event_by_slug(session, slug)
+        people = (
+            select(Meeting.participant_a_id)
+            .where(Meeting.event_id == event.id)
+            .union(select(Meeting.participant_b_id).where(Meeting.event_id == event.id))
+        )
+        expected = session.exec(select(func.count()).select_from(people.subquery())).one()
+        sent = session.exec(
+            select(func.count())
+            .select_from(Notification)
+            .where(
+                Notification.event_id == event.id,
+                Notification.kind == "agenda.published",
+                or_(
+                    Notification.status == NotificationStatus.SENT,
+                    Notification.status == NotificationStatus.FAILED,
+                ),
+            )
+        ).one()
+    return bool(expected > 0 and sent == expected)
 
 
 def _all_emitted(engine: Any) -> bool:

@@ -3,7 +3,7 @@
 - registration closed  -> compute-matches
 - requests closed      -> build-schedule
 - meeting cancelled or missed (no-show) -> refill-from-waitlist
-- schedule published   -> publish-agendas (once notifications land)
+- schedule published   -> publish-agendas
 A trigger fires about 15 s after its event (the runner polls every 10 s). Triggered parameters come
 from the event's payload, which carries ids and slugs only, never personal data.
 """
@@ -27,6 +27,7 @@ from flows.lifecycle import (
     end_event_flow,
     import_participants_flow,
 )
+from flows.notify import publish_agendas_flow
 from flows.onsite import (
     add_late_registration_flow,
     handle_cancellation_flow,
@@ -45,6 +46,7 @@ TRIGGERED_BY: dict[str, tuple[set[str], dict[str, str]]] = {
     "compute-matches": ({"rueda.registration.closed"}, SLUG_FROM_EVENT),
     "build-schedule": ({"rueda.requests.closed"}, SLUG_FROM_EVENT),
     "refill-from-waitlist": ({"rueda.meeting.cancelled", "rueda.meeting.missed"}, MEETING_FROM_EVENT),
+    "publish-agendas": ({"rueda.schedule.published"}, SLUG_FROM_EVENT),
 }
 
 FLOWS: list[Flow[Any, Any]] = [
@@ -54,6 +56,7 @@ FLOWS: list[Flow[Any, Any]] = [
     compute_matches_flow,
     close_requests_flow,
     build_schedule_flow,
+    publish_agendas_flow,
     handle_cancellation_flow,
     mark_no_show_flow,
     refill_from_waitlist_flow,

@@ -3,14 +3,39 @@ the refill of a freed seat from the waiting list, which their events trigger."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import TypeVar
+
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from pydantic import Field
+from sqlmodel import Session
 
+from config import get_settings
 from flows.common import EventRef, emit_facts, run_for_event, session_scope, utc_now
-from models import Meeting
+from flows.notify import agenda_url, deliver_due_mail
+from models import Event, Meeting
+from services.agendas import notify_agenda_changes
 from services.errors import NotFoundError
-from services.onsite import add_late_registrations, cancel_meeting, mark_no_show, refill_from_waitlist
+from services.onsite import (
+    ChangeResult,
+    RescheduleSummary,
+    add_late_registrations,
+    cancel_meeting,
+    mark_no_show,
+    refill_from_waitlist,
+)
+
+R = TypeVar("R", ChangeResult, RescheduleSummary)
+
+
+def with_notices(session: Session, event: Event, result: R) -> R:
+    """In the same transaction, tell the affected participants (and only them) what changed."""
+    lead = timedelta(minutes=get_settings().defaults.first_meeting_reminder_minutes)
+    notify_agenda_changes(
+        session, event, list(result.notices), now=utc_now(), agenda_url=agenda_url(), first_meeting_lead=lead
+    )
+    return result
 
 
 class MeetingRef(EventRef):
@@ -31,9 +56,12 @@ def handle_cancellation_flow(params: CancellationParams) -> str:
     """Cancel a meeting; its seat is refilled from the waiting list (rueda.meeting.cancelled)."""
     result = run_for_event(
         params.event_slug,
-        lambda s, e: cancel_meeting(s, e, params.meeting_id, reason=params.reason, now=utc_now()),
+        lambda s, e: with_notices(
+            s, e, cancel_meeting(s, e, params.meeting_id, reason=params.reason, now=utc_now())
+        ),
     )
     emit_facts()
+    deliver_due_mail()
     get_run_logger().info("%s: %s", params.event_slug, result.detail)
     return result.detail
 
@@ -60,8 +88,11 @@ def refill_from_waitlist_flow(params: MeetingRef) -> str:
         if freed is None:
             raise NotFoundError(f"no meeting {params.meeting_id}")
         cell = (freed.slot_id, freed.table_id)
-    result = run_for_event(params.event_slug, lambda s, e: refill_from_waitlist(s, e, *cell, now=utc_now()))
+    result = run_for_event(
+        params.event_slug, lambda s, e: with_notices(s, e, refill_from_waitlist(s, e, *cell, now=utc_now()))
+    )
     emit_facts()
+    deliver_due_mail()
     create_markdown_artifact(
         key=f"refill-{params.event_slug}-{params.meeting_id}",
         markdown=f"## Waiting list\n\n{result.detail}\n\nAffected participants: {len(result.affected_participants)}\n",
@@ -73,8 +104,11 @@ def refill_from_waitlist_flow(params: MeetingRef) -> str:
 @flow(name="add-late-registration", flow_run_name="add-late-registration {params.event_slug}")
 def add_late_registration_flow(params: EventRef) -> str:
     """Place requests accepted after the schedule (late registrations), moving as few meetings as possible."""
-    result = run_for_event(params.event_slug, lambda s, e: add_late_registrations(s, e, now=utc_now()))
+    result = run_for_event(
+        params.event_slug, lambda s, e: with_notices(s, e, add_late_registrations(s, e, now=utc_now()))
+    )
     emit_facts()
+    deliver_due_mail()
     summary = result.headline()
     if result.changed:
         create_markdown_artifact(

@@ -41,6 +41,8 @@ from models import (
     WaitlistEntry,
     WaitlistStatus,
 )
+from notifications.catalog import ChangeKind
+from services.agendas import ChangeNotice
 from services.domain_events import record_fact
 from services.errors import ConflictError, DomainError, NotFoundError
 from services.lifecycle import is_past
@@ -54,6 +56,7 @@ class ChangeResult:
     meeting_id: int | None
     affected_participants: tuple[int, ...]
     detail: str
+    notices: tuple[ChangeNotice, ...] = ()
 
 
 def get_meeting(session: Session, event: Event, meeting_id: int) -> Meeting:
@@ -108,7 +111,9 @@ def cancel_meeting(
         )
     _release(session, meeting, MeetingStatus.CANCELLED, reason, now)
     _fact(session, event, meeting, "rueda.meeting.cancelled", now)
-    return ChangeResult(event.slug, True, meeting.id, people, f"meeting {meeting_id} cancelled")
+    assert meeting.id is not None
+    notice = ChangeNotice(meeting.id, ChangeKind.CANCELLED)
+    return ChangeResult(event.slug, True, meeting.id, people, f"meeting {meeting_id} cancelled", (notice,))
 
 
 def mark_no_show(session: Session, event: Event, meeting_id: int, *, now: datetime) -> ChangeResult:
@@ -244,12 +249,14 @@ def refill_from_waitlist(
     entry.status, entry.offered_at = WaitlistStatus.PLACED, now
     session.add(entry)
     _fact(session, event, meeting, "rueda.meeting.scheduled", now)
+    notice = ChangeNotice(meeting.id, ChangeKind.ADDED)
     return ChangeResult(
         event.slug,
         True,
         meeting.id,
         (a, b),
         f"request {request.id} from the waiting list placed at {slot.code}, table {table.code}",
+        (notice,),
     )
 
 
@@ -261,6 +268,7 @@ class RescheduleSummary:
     moved: int
     waitlisted: int
     affected_participants: tuple[int, ...]
+    notices: tuple[ChangeNotice, ...] = ()
 
     def headline(self) -> str:
         if not self.changed:
@@ -275,7 +283,8 @@ def add_late_registrations(session: Session, event: Event, *, now: datetime) -> 
     """Place the accepted requests that arrived after the schedule (late registrations, new
     acceptances) with minimal disruption: existing meetings move only to make room, checked-in and
     held ones never. Requests that still find no place join the waiting list."""
-    from engine.scheduling.reschedule import ChangeKind, Changes, reschedule
+    from engine.scheduling.reschedule import ChangeKind as EngineChange
+    from engine.scheduling.reschedule import Changes, reschedule
 
     if not is_past(event, EventStatus.SCHEDULED):
         raise DomainError(f"event {event.slug!r} has no schedule yet; build it first")
@@ -300,7 +309,11 @@ def add_late_registrations(session: Session, event: Event, *, now: datetime) -> 
             )
         )
     }
-    moved = [c for c in outcome.changes if c.kind is ChangeKind.MOVED and c.after is not None]
+    moved = [c for c in outcome.changes if c.kind is EngineChange.MOVED and c.after is not None]
+    slot_start = {
+        s.code: s.starts_at for s in session.exec(select(TimeSlot).where(TimeSlot.event_id == event_id))
+    }
+    notices: list[ChangeNotice] = []
     # Moves may swap cells. Free the moved meetings' cells and seats first, so that no unique index
     # sees a half-done swap; the transaction hides the intermediate state. Do not "simplify" this
     # into in-place updates.
@@ -322,11 +335,15 @@ def add_late_registrations(session: Session, event: Event, *, now: datetime) -> 
         )
         session.add(meeting)
         placed.append(meeting)
+        assert meeting.id is not None and change.before is not None
+        notices.append(
+            ChangeNotice(meeting.id, ChangeKind.MOVED, slot_start[change.before[0]], change.before[1])
+        )
     session.flush()
     hosts = {p.table: p.id for p in outcome.instance.participants if p.table is not None}
     added = 0
     for change in outcome.changes:
-        if change.kind is not ChangeKind.ADDED or change.after is None:
+        if change.kind is not EngineChange.ADDED or change.after is None:
             continue
         request = request_of[change.meeting]
         a, b = request.target_id, request.requester_id
@@ -349,9 +366,11 @@ def add_late_registrations(session: Session, event: Event, *, now: datetime) -> 
     session.flush()
     for meeting in placed:
         assert meeting.id is not None
+        if meeting.version == 1:
+            notices.append(ChangeNotice(meeting.id, ChangeKind.ADDED))
         for person in (meeting.participant_a_id, meeting.participant_b_id):
             session.add(MeetingSeat(meeting_id=meeting.id, participant_id=person, slot_id=meeting.slot_id))
-    placed_ids = {c.meeting for c in outcome.changes if c.kind is ChangeKind.ADDED}
+    placed_ids = {c.meeting for c in outcome.changes if c.kind is EngineChange.ADDED}
     waitlisted = 0
     for spec in new:
         if spec.id in placed_ids:
@@ -384,4 +403,4 @@ def add_late_registrations(session: Session, event: Event, *, now: datetime) -> 
             "affected_participants": list(affected),
         },
     )
-    return RescheduleSummary(event.slug, True, added, len(moved), waitlisted, affected)
+    return RescheduleSummary(event.slug, True, added, len(moved), waitlisted, affected, tuple(notices))

@@ -11,7 +11,7 @@ Pipeline (each step usable on its own):
 `compute_matches` runs both, scoring the requested, forced and excluded pairs too.
 
 Invariants: pure and deterministic: the same input gives the same result, whatever its order.
-Cost: a few seconds at 2,400 participants (docs/benchmarks-matching.md).
+Cost: a few seconds at 2,400 participants (docs/benchmarks.md (Matching)).
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ Such a participant's cap is split between its S and D nodes:
    under the new split, so no round is worse than the one before.
 The result is optimal for the final split. Measured against CP-SAT on the benchmark population
 (`bench.run_optimality_check`): optimal at 100 and 200 participants, 0.002% below at 400, and
-0.021% below CP-SAT's best after 300 s at 2,400 (docs/benchmarks-matching.md).
+0.021% below CP-SAT's best after 300 s at 2,400 (docs/benchmarks.md (Matching)).
 
 Cost: with "both" participants about a dozen min-cost flow solves, otherwise one, over 2n + 2 nodes
 and one arc per candidate pair; 0.2-0.4 s per solve at n = 2,400 and 235,000 pairs.

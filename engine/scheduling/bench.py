@@ -1,6 +1,6 @@
 """Benchmarks: our solver beside a first-fit baseline on generated instances.
 
-Problem: the claims in docs/benchmarks-scheduling.md (share of the upper bound placed, breaks per
+Problem: the claims in docs/benchmarks.md (Scheduling) (share of the upper bound placed, breaks per
 participant, seconds, memory) must be reproducible by one command, `rueda bench schedule`.
 
 Baseline (what commercial tools and spreadsheets do): each meeting, in priority order (ties in

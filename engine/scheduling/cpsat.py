@@ -38,7 +38,9 @@ from ortools.sat.python import cp_model
 from engine.scheduling.core import State
 
 # Safety net only; the deterministic limit is what normally stops the search.
-_WALL_FACTOR = 4.0
+# Under a load average of 3-4 on 2 cores one deterministic unit took up to 4 s of wall time; the
+# net must stay well above that, or it would cut searches the deterministic limit lets finish.
+_WALL_FACTOR = 20.0
 _POOL = -1
 
 
@@ -67,8 +69,16 @@ def reoptimize(
     require_all: bool = False,
     keep_placed: bool = False,
     wall_limit: float | None = None,
+    break_limit: int | None = None,
+    worst_limit: int | None = None,
 ) -> SolveOutcome:
-    """Re-place the meetings in `free` optimally (within the budget); see the module docstring."""
+    """Re-place the meetings in `free` optimally (within the budget); see the module docstring.
+
+    With `break_limit` (and optionally `worst_limit`), the model instead asks for any schedule
+    with at most that many breaks in total (and for the worst participant): a feasibility question,
+    often easier to answer than an optimisation is to close. `infeasible` in the outcome then
+    proves the limits cannot be met by any schedule of the free meetings.
+    """
     c = state.c
     before = state.score()
     old = [(m, state.slot_of[m], state.table_of[m]) for m in free]
@@ -198,7 +208,12 @@ def reoptimize(
     k1 = (total_bound + 1) * k2
     # Forced meetings add a constant; leaving them out keeps the LP relaxation about breaks.
     priority_term = sum(c.priority[m] * v for m in free if m not in forced for _, _, v in xs[m])
-    model.maximize(k1 * priority_term - k2 * sum(breaks_vars) - worst)
+    if break_limit is None:
+        model.maximize(k1 * priority_term - k2 * sum(breaks_vars) - worst)
+    else:
+        model.add(sum(breaks_vars) + sum(others) <= break_limit)
+        if worst_limit is not None:
+            model.add(worst <= worst_limit)
     for m, s, t in old:
         for s2, t2, v in xs[m]:
             model.add_hint(v, s2 == s and t2 in (t, _POOL))
@@ -206,6 +221,7 @@ def reoptimize(
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = seed
     solver.parameters.max_deterministic_time = deterministic_time
+    # The caller's `wall_limit` (its deadline) is the real net; this one only guards direct calls.
     safety = max(1.0, deterministic_time * _WALL_FACTOR)
     solver.parameters.max_time_in_seconds = (
         safety if wall_limit is None else max(0.05, min(safety, wall_limit))

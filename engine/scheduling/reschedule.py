@@ -34,6 +34,7 @@ from enum import StrEnum
 
 from engine.scheduling.core import State, compile_instance
 from engine.scheduling.heuristics import best_slot, enforce_spread, repair
+from engine.scheduling.io import instance_to_json, parse_instance
 from engine.scheduling.model import Instance, MeetingSpec, Participant, ScheduleResult, ScheduleStatus
 from engine.scheduling.solver import build_result
 
@@ -126,7 +127,10 @@ def apply_changes(instance: Instance, changes: Changes) -> Instance:
         for pid in m.participants:
             if pid not in known_participants:
                 raise ValueError(f"new_meetings[{m.id}]: unknown participant {pid!r}")
-    return replace(instance, participants=participants, meetings=meetings)
+    changed = replace(instance, participants=participants, meetings=meetings)
+    # The changed instance must pass the same validation as a file (duplicate ids, unknown slots
+    # or participants in new meetings, ...); FormatError names the offending field.
+    return parse_instance(instance_to_json(changed))
 
 
 def reschedule(instance: Instance, previous: ScheduleResult, changes: Changes) -> Reschedule:

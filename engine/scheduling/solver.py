@@ -12,11 +12,12 @@ Pipeline:
    the break-aware greedy and any-cost ejection (Kempe) chains for the rest.
 2. Polish: relocation and Kempe-chain passes that lower breaks (`polish`).
    Steps 1-2 are restarted with other tie-breaks as often as `start_count` says; the best is kept.
-3. Small instances (<= `EXACT_LIMIT` meetings): the whole CP-SAT model, warm-started from step 2;
-   it proves optimality on easy ones, and for `schedule_all` it can prove impossibility.
-   Large instances: CP-SAT large-neighbourhood search: each step frees the meetings of one
-   participant with breaks and of its partners on that day, and re-solves that piece exactly with
-   everyone else fixed; a step is kept only if it is no worse.
+3. CP-SAT large-neighbourhood search: each step frees the meetings of one participant with breaks
+   and of its partners on that day, and re-solves that piece exactly with everyone else fixed; a
+   step is kept only if it is no worse.
+4. Small instances (<= `EXACT_LIMIT` meetings) also get the whole CP-SAT model: once right after
+   the first start (easy instances are proven there and stop), and again after steps 2-3; it
+   proves optimality, or for `schedule_all` impossibility, when it can.
 
 Determinism: everything is driven by `random.Random(seed)` and by deterministic budgets: pass
 and restart counts for the heuristics, and for CP-SAT one worker, a fixed seed and `max_deterministic_time`,
@@ -57,15 +58,16 @@ from engine.scheduling.model import (
 
 # Above this many meetings the whole CP-SAT model is not built (see the module docstring).
 EXACT_LIMIT = 1500
-# CP-SAT deterministic time per wall-clock second of the time limit. On the project's 2-core
-# machine one unit took 1 to 4 wall seconds depending on the load (measured while two other
-# processes were running), so this stays low enough for the budget, not the wall-clock safety
-# net, to end the search in normal conditions.
-_DETERMINISTIC_PER_SECOND = 0.2
+# CP-SAT deterministic time per wall-clock second of the time limit. Measured on the project's
+# 2-core machine: one unit took 1 s idle and 4-5 s of wall time under a load average of 4 (Python
+# model building included). Kept low so that the deterministic budget, not the wall-clock safety
+# net, ends the search even on a loaded machine: the result then does not depend on the load.
+_DETERMINISTIC_PER_SECOND = 0.15
 # The neighbourhood search gains little on large instances (measured: 204 -> 202 breaks at the
-# macrorrueda size between 3 s and 10 s), so it gets a smaller deterministic budget, which a loaded
-# machine still finishes before the deadline: the run then stays reproducible.
-_NEIGHBOURHOOD_SHARE = 0.25
+# macrorrueda size between 3 s and 10 s; 213 vs 212 with 0.5 vs 0.25 deterministic units), so it
+# gets a small budget, which a loaded machine still finishes before the deadline: the run then
+# stays reproducible, and the macrorrueda size finishes well within 10 s.
+_NEIGHBOURHOOD_SHARE = 0.1
 _NEIGHBOURHOOD_TIME = 0.3
 _REPAIR_DEPTH = 3
 _REPAIR_BUDGET = 60
@@ -78,7 +80,10 @@ _LINEAR_UP_TO = 12_000
 _MAX_STARTS = 200
 _START_SLACKS = (DEFAULT_START_SLACK, 1, 5)
 # Share of the CP-SAT budget for the first, proof-seeking whole-model solve on small instances.
-_QUICK_SHARE = 0.25
+_QUICK_SHARE = 0.15
+# Small instances: a smaller share for restarts, and half the CP-SAT budget for neighbourhoods.
+_SMALL_RESTART_SHARE = 0.3
+_SMALL_NEIGHBOURHOOD_SHARE = 0.5
 
 
 def meeting_order(c: Compiled, rng: Random) -> list[int]:
@@ -171,7 +176,10 @@ def build_result(
             breaks=breaks,
             max_breaks=worst,
             upper_bound_placed=max(upper_placed, placed),
-            lower_bound_breaks=min(bounds.lower_total_breaks, breaks),
+            # Proven optimal: no schedule placing as much has fewer breaks than this one.
+            lower_bound_breaks=breaks
+            if status is ScheduleStatus.OPTIMAL
+            else min(bounds.lower_total_breaks, breaks),
             seconds=round(seconds, 3),
             upper_bound_priority=max(upper_priority, priority),
         ),
@@ -251,18 +259,18 @@ def build_initial(state: State, order: list[int], start_slack: int = DEFAULT_STA
     repair(state, order, depth=_REPAIR_DEPTH, budget_per_meeting=_REPAIR_BUDGET)
 
 
-def start_count(c: Compiled, time_limit: float) -> int:
+def start_count(c: Compiled, time_limit: float, share: float) -> int:
     """How many constructions to try: a deterministic estimate, not a clock reading.
 
     One construction plus polish costs about `_SECONDS_PER_MEETING` per meeting up to the
     macrorrueda size (measured on the project's machine: 0.04 s at 228 meetings, 2 s at 12,000) and
-    grows faster beyond it (25 s at 50,000); restarts may use `_RESTART_SHARE` of the time limit.
+    grows faster beyond it (25 s at 50,000); restarts may use `share` of the time limit.
     Small instances get many starts, which pays: the best of 60 starts had half the breaks of the
     first on the research-shaped instances. The x10 size gets one.
     """
     n = max(c.n_meetings, 1)
     estimate = n * _SECONDS_PER_MEETING * max(1.0, n / _LINEAR_UP_TO)
-    return max(1, min(_MAX_STARTS, int(max(0.0, time_limit) * _RESTART_SHARE / estimate)))
+    return max(1, min(_MAX_STARTS, int(max(0.0, time_limit) * share / estimate)))
 
 
 def _best_start(c: Compiled, rng: Random, *, count: int, deadline: float, offset: int = 0) -> State:
@@ -287,27 +295,40 @@ def solve(instance: Instance, *, time_limit: float, seed: int) -> ScheduleResult
     deadline = started + max(0.0, time_limit) * (1 - _RESERVE)
     c = compile_instance(instance)
     rng = Random(seed)
-    starts = start_count(c, time_limit)
-    # Restarts have their share of the time; CP-SAT gets a deterministic budget for the rest.
-    budget = max(0.0, time_limit) * (1 - _RESTART_SHARE) * _DETERMINISTIC_PER_SECOND
     status = ScheduleStatus.FEASIBLE
     proven: int | None = None
     if c.n_meetings <= EXACT_LIMIT:
+        # Restarts have their share of the time; CP-SAT a deterministic budget for the rest.
+        budget = max(0.0, time_limit) * (1 - _SMALL_RESTART_SHARE) * _DETERMINISTIC_PER_SECOND
         # Easy small instances are proven optimal from the first start in a fraction of the
-        # budget; only the others are worth the restarts.
+        # budget; only the others are worth restarts and neighbourhoods.
         state = _best_start(c, rng, count=1, deadline=deadline)
         status, proven, impossible = _solve_exactly(
             state, seed=seed, budget=budget * _QUICK_SHARE, deadline=deadline, impossible=False
         )
-        if proven is None and starts > 1:
-            other = _best_start(c, rng, count=starts - 1, deadline=deadline, offset=1)
-            if other.score() > state.score():
-                state = other
+        if proven is None:
+            starts = start_count(c, time_limit, _SMALL_RESTART_SHARE)
+            if starts > 1:
+                other = _best_start(c, rng, count=starts - 1, deadline=deadline, offset=1)
+                if other.score() > state.score():
+                    state = other
+            # Measured on the research shapes: neighbourhoods took 9 -> 3, 18 -> 14 and 5 -> 3
+            # breaks where the whole model alone found nothing better in the same budget.
+            search_neighbourhoods(
+                state,
+                rng,
+                seed=seed,
+                deterministic_budget=budget * _SMALL_NEIGHBOURHOOD_SHARE,
+                deadline=deadline,
+                frozen=set(),
+            )
+            rest = budget * (1 - _QUICK_SHARE - _SMALL_NEIGHBOURHOOD_SHARE)
             status, proven, _ = _solve_exactly(
-                state, seed=seed, budget=budget * (1 - _QUICK_SHARE), deadline=deadline, impossible=impossible
+                state, seed=seed, budget=rest, deadline=deadline, impossible=impossible
             )
     else:
-        state = _best_start(c, rng, count=starts, deadline=deadline)
+        budget = max(0.0, time_limit) * (1 - _RESTART_SHARE) * _DETERMINISTIC_PER_SECOND
+        state = _best_start(c, rng, count=start_count(c, time_limit, _RESTART_SHARE), deadline=deadline)
         search_neighbourhoods(
             state,
             rng,
@@ -328,10 +349,14 @@ def _solve_exactly(
 
     Returns the status, the proven optimal priority (None if not proven) and whether
     `schedule_all` is proven impossible (pass it back in to skip that model next time).
+    When every meeting is placed, the priority is optimal and only breaks are left, so instead of
+    one optimisation it asks a series of feasibility questions ("fewer breaks than now?", then
+    "a better worst agenda?"): each yes improves the schedule, and a no is a proof.
     """
     c = state.c
     everything = list(range(c.n_meetings))
-    if c.schedule_all and not impossible:
+    placed_all = all(s >= 0 for s in state.slot_of)
+    if c.schedule_all and not impossible and not placed_all:
         outcome = reoptimize(
             state,
             everything,
@@ -344,6 +369,10 @@ def _solve_exactly(
         if outcome.optimal:
             return ScheduleStatus.OPTIMAL, state.placed_priority(), False
         impossible = outcome.infeasible
+    if all(s >= 0 for s in state.slot_of):
+        if _tighten(state, seed=seed, budget=budget, deadline=deadline):
+            return ScheduleStatus.OPTIMAL, state.placed_priority(), False
+        return ScheduleStatus.FEASIBLE, None, False
     outcome = reoptimize(
         state,
         everything,
@@ -356,3 +385,46 @@ def _solve_exactly(
         proven = ScheduleStatus.SCHEDULE_ALL_IMPOSSIBLE if impossible else ScheduleStatus.OPTIMAL
         return proven, state.placed_priority(), impossible
     return unproven, None, impossible
+
+
+def _tighten(state: State, *, seed: int, budget: float, deadline: float) -> bool:
+    """With every meeting placed: ask for fewer breaks, then a better worst agenda, until CP-SAT
+    says no (returns True: proven optimal) or the budget runs out (returns False)."""
+    everything = list(range(state.c.n_meetings))
+    proven_breaks = state.total_breaks == 0
+    while not proven_breaks and budget > 0:
+        outcome = reoptimize(
+            state,
+            everything,
+            deterministic_time=budget,
+            seed=seed,
+            require_all=True,
+            break_limit=state.total_breaks - 1,
+            wall_limit=deadline - time.perf_counter(),
+        )
+        budget -= outcome.deterministic_time
+        proven_breaks = outcome.infeasible or state.total_breaks == 0
+        if not outcome.improved and not proven_breaks:
+            return False
+    if not proven_breaks:
+        return False
+    # Any schedule with B breaks has a participant with at least ceil(B / participants) of them.
+    people = max(1, len(state.c.participant_ids))
+    least_worst = -(-state.total_breaks // people)
+    while max(state.brk, default=0) > least_worst and budget > 0:
+        outcome = reoptimize(
+            state,
+            everything,
+            deterministic_time=budget,
+            seed=seed,
+            require_all=True,
+            break_limit=state.total_breaks,
+            worst_limit=max(state.brk, default=0) - 1,
+            wall_limit=deadline - time.perf_counter(),
+        )
+        budget -= outcome.deterministic_time
+        if outcome.infeasible:
+            return True
+        if not outcome.improved:
+            return False
+    return max(state.brk, default=0) == least_worst

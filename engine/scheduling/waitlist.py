@@ -8,7 +8,7 @@ A meeting can use the cell when all of these hold: both participants are availab
 the slot; the slot is allowed by its sessions and fixed slot; neither participant is at
 `max_meetings`; its `after` constraints hold against the placed meetings; the table suits it (the
 host's table, either host's table for two hosts, or a pool table for two non-hosts); and the break
-spread, if any, stays within its limit (checked conservatively, as in the solver).
+spread, if any, stays within its limit (the exact rule, over all participants).
 
 Ranking: higher priority first; then fewer breaks added to the two agendas (a meeting that fills a
 gap in both agendas comes before one that opens new gaps); then the order of the meetings in the
@@ -54,9 +54,17 @@ def rank_waitlist(
         opts = c.table_opts[m]
         if not (t in opts if opts else t in c.pool):
             continue
-        if not (state.candidates(m) >> s) & 1 or not state.spread_ok(m, s):
+        if not (state.candidates(m) >> s) & 1:
             continue
         delta = state.added_breaks(m, s)
+        if c.max_break_spread is not None:
+            # The exact rule, not the solver's conservative one: schedules from the whole CP-SAT
+            # model may legitimately have everyone above d breaks.
+            state.place(m, s, t)
+            spread = max(state.brk) - min(state.brk)
+            state.remove(m)
+            if spread > c.max_break_spread:
+                continue
         entry = WaitlistEntry(u.meeting, c.priority[m], delta)
         entries.append((-c.priority[m], delta, m, entry))
     entries.sort(key=lambda item: item[:3])

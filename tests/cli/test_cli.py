@@ -38,6 +38,14 @@ COMMANDS = [
     ["bench"],
     ["bench", "schedule"],
     ["report"],
+    ["mail"],
+    ["mail", "ls"],
+    ["mail", "show"],
+    ["mail", "send"],
+    ["mail-sink"],
+    ["reminder-clock"],
+    ["bench", "matching"],
+    ["bench", "notifications"],
 ]
 
 

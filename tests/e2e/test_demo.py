@@ -24,7 +24,10 @@ def _free_port() -> int:
 def test_demo_runs_the_lifecycle_and_exits(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RUEDA_", "PREFECT_"))}
     env.update(
-        RUEDA_DATA_DIR=str(tmp_path / "data"), RUEDA_PREFECT__SERVER_PORT=str(_free_port()), COLUMNS="120"
+        RUEDA_DATA_DIR=str(tmp_path / "data"),
+        RUEDA_PREFECT__SERVER_PORT=str(_free_port()),
+        RUEDA_SMTP__PORT=str(_free_port()),
+        COLUMNS="120",
     )
     rueda = str(Path(sys.executable).parent / "rueda")
     result = subprocess.run(
@@ -61,9 +64,23 @@ def test_demo_runs_the_lifecycle_and_exits(tmp_path: Path) -> None:
         ("compute-matches", "COMPLETED"),
         ("close-requests", "COMPLETED"),
         ("build-schedule", "COMPLETED"),
+        ("publish-agendas", "COMPLETED"),
         ("end-event", "COMPLETED"),
         ("build-report", "COMPLETED"),
     ]
+    # Every agenda arrived at the mail sink exactly once, counted by Message-ID.
+    from notifications.sink import read_index
+
+    received = read_index(tmp_path / "data" / "mail")
+    with sqlite3.connect(tmp_path / "data" / "rueda.db") as db:
+        sent = db.execute(
+            "SELECT message_id FROM notification WHERE kind = 'agenda.published' AND status = 'sent'"
+        ).fetchall()
+        with_meetings = db.execute(
+            "SELECT count(*) FROM (SELECT participant_a_id FROM meeting UNION SELECT participant_b_id FROM meeting)"
+        ).fetchone()
+    assert sorted(e.message_id for e in received) == sorted(m for (m,) in sent)
+    assert len(sent) == with_meetings[0] == len({e.message_id for e in received})
     report = tmp_path / "data" / "reports" / "macrorrueda-demo" / "report.html"
     assert "Expected business by horizon" in report.read_text(encoding="utf-8")
     # The server and the serve process wrote no error.

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from cli.stack import Stack
-from config import DatabaseSettings, PrefectSettings, Settings
+from config import DatabaseSettings, PrefectSettings, Settings, SmtpSettings
 from services.db import upgrade_database
 
 
@@ -28,12 +28,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         data_dir=data_dir,
         database=DatabaseSettings(url=f"sqlite:///{data_dir / 'rueda.db'}"),
         prefect=PrefectSettings(server_port=_free_port()),
+        smtp=SmtpSettings(port=_free_port()),
     )
     upgrade_database(settings.database_url)
     saved = dict(os.environ)
     stack = Stack(settings)
     try:
         stack.start_prefect(timeout=180)
+        stack.start_mail_sink()
         os.environ.update(
             {k: v for k, v in stack.environment().items() if k.startswith(("PREFECT_", "RUEDA_"))}
         )

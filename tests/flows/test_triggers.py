@@ -29,15 +29,33 @@ SLUG = "macrorrueda-demo"
 
 
 def _flow_runs(name: str) -> list[str]:
+    """States of this test's event's runs of flow `name` (other tests share the server)."""
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterName
 
     async def read() -> list[str]:
         async with get_client() as client:
-            runs = await client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=[name])))
+            runs = await client.read_flow_runs(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=[name])),
+                flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"{name} {SLUG}"])),
+            )
             return [r.state_name or "" for r in runs]
 
     return asyncio.run(read())
+
+
+def _emails_with_meetings(engine: object) -> set[str]:
+    """Emails of this test's event's participants who have a meeting."""
+    from sqlalchemy import Engine
+
+    from models import Participant
+
+    assert isinstance(engine, Engine)
+    with Session(engine) as session:
+        event_id = get_event_by_slug(session, SLUG).id
+        meetings = session.exec(select(Meeting).where(Meeting.event_id == event_id)).all()
+        ids = {m.participant_a_id for m in meetings} | {m.participant_b_id for m in meetings}
+        return {p.email for p in session.exec(select(Participant)) if p.id in ids}
 
 
 def _emit_pending() -> int:
@@ -75,7 +93,12 @@ def test_events_chain_matching_and_scheduling(stack: Stack, tmp_path: Path) -> N
     )
     # Re-emitting the same fact (same id) must not start a second run.
     with Session(engine) as session:
-        fact = session.exec(select(DomainEvent).where(DomainEvent.name == "rueda.registration.closed")).one()
+        fact = session.exec(
+            select(DomainEvent).where(
+                DomainEvent.name == "rueda.registration.closed",
+                DomainEvent.event_id == get_event_by_slug(session, SLUG).id,
+            )
+        ).one()
     from prefect.events import emit_event
 
     emit_event(
@@ -83,9 +106,11 @@ def test_events_chain_matching_and_scheduling(stack: Stack, tmp_path: Path) -> N
     )
 
     def answer(session: Session) -> None:
-        for request in session.exec(
-            select(MeetingRequest).where(MeetingRequest.status == RequestStatus.REQUESTED)
-        ):
+        event_id = get_event_by_slug(session, SLUG).id
+        requested = select(MeetingRequest).where(
+            MeetingRequest.status == RequestStatus.REQUESTED, MeetingRequest.event_id == event_id
+        )
+        for request in session.exec(requested):
             respond_to_request(session, request, request.target_id, accept=True, now=NOW)
 
     run_in_transaction(engine, answer)
@@ -96,16 +121,39 @@ def test_events_chain_matching_and_scheduling(stack: Stack, tmp_path: Path) -> N
         lambda: _flow_runs("build-schedule") == ["Completed"], stack, 60, "the build-schedule run to complete"
     )
     with Session(engine) as session:
+        event_id = get_event_by_slug(session, SLUG).id
         accepted = session.exec(
             select(func.count())
             .select_from(MeetingRequest)
-            .where(MeetingRequest.status == RequestStatus.ACCEPTED)
+            .where(MeetingRequest.status == RequestStatus.ACCEPTED, MeetingRequest.event_id == event_id)
         ).one()
-        meetings = session.exec(select(func.count()).select_from(Meeting)).one()
-        facts = session.exec(select(func.count()).select_from(DomainEvent)).one()
-        emitted = session.exec(select(func.count()).select_from(DomainEventEmission)).one()
+        meetings = session.exec(
+            select(func.count()).select_from(Meeting).where(Meeting.event_id == event_id)
+        ).one()
+        emitted = select(DomainEventEmission.domain_event_id)
+        pending = session.exec(
+            select(func.count())
+            .select_from(DomainEvent)
+            .where(DomainEvent.event_id == event_id, DomainEvent.id.not_in(emitted))  # type: ignore[attr-defined]
+        ).one()
     assert meetings == accepted > 0
-    assert facts == emitted
+    assert pending == 0
+    # publish-agendas followed rueda.schedule.published by itself: every agenda is at the mail sink.
+    from notifications.sink import read_index
+
+    expected = _emails_with_meetings(engine)
+
+    def agendas() -> list[str]:
+        assert stack.mail_dir is not None
+        return sorted(r for e in read_index(stack.mail_dir) for r in e.rcpt_tos if r in expected)
+
+    wait(
+        lambda: agendas() == sorted(expected), stack, 240, "one agenda email per participant at the mail sink"
+    )
+    assert stack.mail_dir is not None
+    entries = [e for e in read_index(stack.mail_dir) if set(e.rcpt_tos) & expected]
+    assert len({e.message_id for e in entries}) == len(entries) == len(expected) > 0
+    assert _flow_runs("publish-agendas") == ["Completed"]
     # Still exactly one matching run, although its event was emitted twice.
     assert _flow_runs("compute-matches") == ["Completed"]
     engine.dispose()  # type: ignore[attr-defined]

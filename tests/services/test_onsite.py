@@ -216,3 +216,111 @@ def test_late_registration_moves_one_meeting_to_make_room(engine: Engine, now: d
     with transaction(engine) as session:
         again = add_late_registrations(session, get_event_by_slug(session, "rueda-test"), now=now)
     assert again.changed is False
+
+
+def test_agenda_changed_goes_to_the_affected_only_and_reminders_follow(engine: Engine, now: datetime) -> None:
+    from datetime import timedelta
+
+    from models import Notification, TimeSlot
+    from services.agendas import notify_agenda_changes, publish_agendas
+    from services.onsite import add_late_registrations
+
+    with transaction(engine) as session:
+        event = make_event(session, now, schedule=NINETY_MINUTES, tables=["T1", "T2"])
+        buyer = make_participant(
+            session, event, now, "bea@buyer.us", role="buyer", country="US", host_table="T1"
+        )
+        other = make_participant(
+            session, event, now, "otto@buyer.de", role="buyer", country="DE", host_table="T2"
+        )
+        for n, target in ((1, buyer), (2, buyer), (3, other)):
+            seller = make_participant(session, event, now, f"s{n}@cafe.co", organization=f"Café {n}")
+            session.add(
+                MeetingRequest(
+                    event_id=event.id,
+                    requester_id=seller.id,
+                    target_id=target.id,
+                    priority=RequestPriority.NICE,
+                    origin=RequestOrigin.PARTICIPANT,
+                    status=RequestStatus.ACCEPTED,
+                    created_at=now,
+                )
+            )
+        event.status = EventStatus.REQUESTS_CLOSED
+        session.add(event)
+    lead = timedelta(minutes=30)
+    with transaction(engine) as session:
+        event = get_event_by_slug(session, "rueda-test")
+        build_schedule(session, event, now=now, time_limit=2, seed=0)
+        published = publish_agendas(
+            session, event, now=now, agenda_url="http://x/agenda", first_meeting_lead=lead
+        )
+        assert (published.participants, published.queued) == (5, 5)
+    with transaction(engine) as session:
+        slots = {s.id: s for s in session.exec(select(TimeSlot))}
+        taken = {
+            m.slot_id: m for m in session.exec(select(Meeting).where(Meeting.participant_a_id == buyer.id))
+        }
+        free = next(s.code for sid, s in slots.items() if sid not in taken)
+        first, second = sorted(taken, key=lambda sid: slots[sid].ordinal)
+        late = make_participant(
+            session,
+            get_event_by_slug(session, "rueda-test"),
+            now,
+            "late@cafe.co",
+            organization="Café Tarde",
+            unavailable=[free, slots[first].code],
+        )
+        session.add(
+            MeetingRequest(
+                event_id=late.event_id,
+                requester_id=late.id,
+                target_id=buyer.id,
+                priority=RequestPriority.NICE,
+                origin=RequestOrigin.PARTICIPANT,
+                status=RequestStatus.ACCEPTED,
+                created_at=now,
+            )
+        )
+        moved_seller = taken[second].participant_b_id
+    with transaction(engine) as session:
+        event = get_event_by_slug(session, "rueda-test")
+        summary = add_late_registrations(session, event, now=now)
+        queued = notify_agenda_changes(
+            session,
+            event,
+            list(summary.notices),
+            now=now,
+            agenda_url="http://x/agenda",
+            first_meeting_lead=lead,
+        )
+        again = notify_agenda_changes(
+            session,
+            event,
+            list(summary.notices),
+            now=now,
+            agenda_url="http://x/agenda",
+            first_meeting_lead=lead,
+        )
+    assert (queued, again) == (3, 0)
+    with transaction(engine) as session:
+        changed = session.exec(select(Notification).where(Notification.kind == "agenda.changed")).all()
+        recipients = sorted(n.participant_id or 0 for n in changed)
+        assert recipients == sorted([buyer.id or 0, moved_seller, late.id or 0])
+        kinds = {n.participant_id: [c["change"] for c in n.context["changes"]] for n in changed}
+        assert (
+            kinds[buyer.id] == ["moved", "added"]
+            and kinds[moved_seller] == ["moved"]
+            and kinds[late.id] == ["added"]
+        )
+        # Otto and his seller were not touched: no message for them.
+        assert other.id not in recipients
+        reminder = session.exec(
+            select(Notification).where(
+                Notification.idempotency_key == f"reminder.first-meeting:p{moved_seller}:m{taken[second].id}"
+            )
+        ).one()
+        moved = session.get(Meeting, taken[second].id)
+        assert moved is not None
+        assert reminder.not_after == slots[moved.slot_id].starts_at
+        assert reminder.due_at == slots[moved.slot_id].starts_at - lead

@@ -6,11 +6,11 @@ from collections import Counter
 from random import Random
 
 import pytest
-from checker import check
 
 from engine.scheduling.bench import first_fit
 from engine.scheduling.generator import generate_instance, macro_config, research_config
 from engine.scheduling.io import instance_to_json, parse_instance
+from tests.engine.scheduling.checker import check
 
 
 @pytest.mark.unit

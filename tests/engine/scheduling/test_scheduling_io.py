@@ -8,7 +8,6 @@ from typing import Any
 
 import jsonschema
 import pytest
-from checker import check
 
 from engine.scheduling.generator import generate_instance, macro_config
 from engine.scheduling.io import (
@@ -21,6 +20,7 @@ from engine.scheduling.io import (
     result_to_json,
 )
 from engine.scheduling.solver import solve
+from tests.engine.scheduling.checker import check
 
 SCHEMAS = Path(__file__).resolve().parents[3] / "docs" / "schemas"
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from checker import check
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scheduling_strategies import instances, make_slots
 
+from engine.scheduling.io import FormatError
 from engine.scheduling.model import Assignment, Instance, MeetingSpec, Participant
 from engine.scheduling.reschedule import (
     ChangeKind,
@@ -20,6 +19,8 @@ from engine.scheduling.reschedule import (
     reschedule,
 )
 from engine.scheduling.solver import solve
+from tests.engine.scheduling.checker import check
+from tests.engine.scheduling.scheduling_strategies import instances, make_slots
 
 PROPERTY = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -170,3 +171,12 @@ def test_reschedule_refuses_to_break_a_lock() -> None:
     )
     with pytest.raises(RescheduleConflict, match="locked meeting M1 can no longer stay in slot d1s0"):
         reschedule(instance, previous, Changes(tables_out=(TableOutage("T1", frozenset({"d1s0"})),)))
+
+
+@pytest.mark.unit
+def test_reschedule_rejects_a_late_registration_with_a_taken_id() -> None:
+    instance = _fair()
+    previous = solve(instance, time_limit=1.0, seed=0)
+    with pytest.raises(FormatError) as error:
+        reschedule(instance, previous, Changes(new_participants=(Participant("S1"),)))
+    assert str(error.value) == "participants[4]: duplicate participant id 'S1' (first at index 2)"

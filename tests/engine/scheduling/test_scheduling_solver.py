@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from checker import agenda_breaks, check
 from hypothesis import HealthCheck, given, settings
-from scheduling_strategies import instances, make_slots
 
 from engine.scheduling.generator import GeneratorConfig, generate_instance
 from engine.scheduling.model import (
@@ -18,6 +16,8 @@ from engine.scheduling.model import (
     UnscheduledReason,
 )
 from engine.scheduling.solver import EXACT_LIMIT, solve
+from tests.engine.scheduling.checker import agenda_breaks, check
+from tests.engine.scheduling.scheduling_strategies import instances, make_slots
 
 PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -191,3 +191,10 @@ def test_solve_large_path_is_feasible_and_reproducible() -> None:
     assert check(instance, first) == []
     assert (first.assignments, first.unscheduled) == (second.assignments, second.unscheduled)
     assert first.stats.placed >= first.stats.upper_bound_placed - 5
+
+
+@pytest.mark.unit
+def test_solve_empty_instance_is_trivially_optimal() -> None:
+    result = solve(Instance((), (), (), ()), time_limit=1.0, seed=0)
+    assert (result.assignments, result.unscheduled, result.status) == ((), (), ScheduleStatus.OPTIMAL)
+    assert (result.stats.placed, result.stats.upper_bound_placed, result.stats.breaks) == (0, 0, 0)

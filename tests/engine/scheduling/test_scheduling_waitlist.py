@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from checker import check
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scheduling_strategies import instances, make_slots
 
 from engine.scheduling.model import (
     Assignment,
@@ -22,6 +20,8 @@ from engine.scheduling.model import (
 )
 from engine.scheduling.solver import solve
 from engine.scheduling.waitlist import WaitlistEntry, rank_waitlist
+from tests.engine.scheduling.checker import check
+from tests.engine.scheduling.scheduling_strategies import instances, make_slots
 
 
 @pytest.mark.unit
@@ -93,8 +93,11 @@ def test_rank_waitlist_every_candidate_fits_the_freed_cell(instance: Instance, d
         unscheduled=(*result.unscheduled, Unscheduled(freed.meeting, UnscheduledReason.NO_COMMON_FREE_SLOT)),
     )
     ranked = rank_waitlist(instance, after_cancel, freed.slot, freed.table)
-    # The cancelled meeting itself always fits its own cell.
-    assert freed.meeting in [e.meeting for e in ranked]
+    # Cancelling can open a gap beyond max_break_spread; refilling must not add new problems.
+    already = {p for p in check(instance, after_cancel) if not p.startswith("stats.")}
+    if not already:
+        # The cancelled meeting itself fits its own cell.
+        assert freed.meeting in [e.meeting for e in ranked]
     keys = [(-e.priority, e.added_breaks) for e in ranked]
     assert keys == sorted(keys)
     for entry in ranked:
@@ -103,5 +106,5 @@ def test_rank_waitlist_every_candidate_fits_the_freed_cell(instance: Instance, d
             assignments=(*after_cancel.assignments, Assignment(entry.meeting, freed.slot, freed.table)),
             unscheduled=tuple(u for u in after_cancel.unscheduled if u.meeting != entry.meeting),
         )
-        problems = [p for p in check(instance, refilled) if not p.startswith("stats.")]
-        assert problems == []
+        problems = {p for p in check(instance, refilled) if not p.startswith("stats.")}
+        assert problems <= already

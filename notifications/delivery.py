@@ -1,0 +1,244 @@
+"""SMTP delivery: building the MIME message, one connection per batch, a rate limit, and the
+classification of what went wrong.
+
+Uses the standard library (`email.mime` under the compat32 policy, `smtplib`), not prefect-email:
+that one opens a connection per message, builds multipart/mixed for everything and sets no
+Message-ID. (`EmailMessage` with the default policy produced the same bytes at three times the
+cost; see `_POLICY`.)
+
+Invariants:
+- the Message-ID header is the outbox's deterministic one, so a resent copy is recognisable;
+- `text/plain` and `text/html` are alternatives; calendar files are `text/calendar` attachments with
+  their iTIP `method` parameter, which calendar clients need to offer "add" or "remove";
+- failures are sorted into three buckets, and only the SMTP reply code decides between the first two:
+  `retry` (a 4xx for this message), `failed` (a 5xx, or an address the server cannot take), and
+  `connection` (no answer, refused, dropped: nothing about the message itself is known to be wrong);
+- the rate limiter spaces sends evenly (at most `rate` per second, no bursts), because providers
+  count per second and throttle with 4xx answers that would cost retries.
+
+Cost: one TCP (and TLS) handshake and one login per batch; then one SMTP transaction per message.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.charset import BASE64, QP, Charset
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, parseaddr
+from enum import StrEnum
+from types import TracebackType
+
+from config.settings import SmtpSettings
+from notifications.ics import CalendarFile
+from notifications.render import RenderedMessage
+
+# compat32 with CRLF: the modern policy parses and refolds every header through the RFC 5322 parser,
+# which was 70% of the cost of a message (about 3 ms). These headers are built here from known parts
+# and encoded explicitly (RFC 2047 for names and subjects), so the legacy generator is enough.
+_POLICY = policy.compat32.clone(linesep="\r\n")
+_QP = Charset("utf-8")
+_QP.body_encoding = QP
+_B64 = Charset("utf-8")
+_B64.body_encoding = BASE64
+
+
+def _part(body: str, subtype: str, charset: Charset) -> MIMEText:
+    part = MIMEText(body, subtype, charset)  # type: ignore[arg-type]  # a Charset is documented and works
+    del part["MIME-Version"]  # once, on the whole message
+    return part
+
+
+def _header(value: str, name: str) -> str:
+    return value if value.isascii() else Header(value, "utf-8", header_name=name).encode()
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+    CONNECTION = "connection"
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    outcome: Outcome
+    reason: str = ""
+
+
+def build_email(
+    *,
+    rendered: RenderedMessage,
+    calendar_files: list[CalendarFile],
+    from_address: str,
+    to_address: str,
+    to_name: str | None,
+    message_id: str,
+    language: str,
+    date_at: datetime,
+) -> bytes:
+    """The message as transmitted: multipart/alternative (text, HTML), wrapped in multipart/mixed
+    with the calendar files when there are any; CRLF line ends."""
+    body = MIMEMultipart("alternative")
+    body.attach(_part(rendered.text, "plain", _QP))
+    # base64 for the HTML: its long inline-styled lines make quoted-printable slow (pure Python) and
+    # no shorter; the text part stays quoted-printable so the raw message remains readable.
+    body.attach(_part(rendered.html, "html", _B64))
+    message: MIMEMultipart = body
+    if calendar_files:
+        message = MIMEMultipart("mixed")
+        del body["MIME-Version"]
+        message.attach(body)
+        for item in calendar_files:
+            part = _part(item.content.decode("utf-8"), "calendar", _B64)
+            part.set_param("method", item.method)
+            part.add_header("Content-Disposition", "attachment", filename=item.filename)
+            message.attach(part)
+    from_name, from_email = parseaddr(from_address)
+    message["From"] = formataddr((from_name, from_email), charset="utf-8")
+    message["To"] = formataddr((to_name, to_address), charset="utf-8") if to_name else to_address
+    message["Subject"] = _header(rendered.subject, "Subject")
+    message["Date"] = format_datetime(date_at)
+    message["Message-ID"] = message_id
+    message["Content-Language"] = language
+    # Tells auto-responders (out-of-office) not to answer: RFC 3834.
+    message["Auto-Submitted"] = "auto-generated"
+    return message.as_bytes(policy=_POLICY)
+
+
+def envelope_sender(from_address: str) -> str:
+    return parseaddr(from_address)[1]
+
+
+class RateLimiter:
+    """Evenly spaced: the n-th call returns no earlier than start + n / rate."""
+
+    def __init__(
+        self,
+        rate_per_second: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._interval = 1.0 / rate_per_second
+        self._clock = clock
+        self._sleep = sleep
+        self._next: float | None = None
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        """Block until this caller may send. Safe to share between threads (connections)."""
+        with self._lock:
+            now = self._clock()
+            start = now if self._next is None or now >= self._next else self._next
+            self._next = start + self._interval
+        if start > now:
+            self._sleep(start - now)
+
+
+class SmtpConnectionError(Exception):
+    """The server could not be reached or refused the session (not any one message)."""
+
+
+class SmtpTransport:
+    """One SMTP session: connect (TLS or STARTTLS, login) on enter, QUIT on exit."""
+
+    def __init__(self, settings: SmtpSettings, *, host: str) -> None:
+        self._settings = settings
+        self._host = host
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> SmtpTransport:
+        s = self._settings
+        try:
+            if s.security == "tls":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    self._host, s.port, timeout=s.timeout_seconds, context=ssl.create_default_context()
+                )
+            else:
+                smtp = smtplib.SMTP(self._host, s.port, timeout=s.timeout_seconds)
+            try:
+                # Without this, Nagle's algorithm and the server's delayed ACK stall every command
+                # of the SMTP dialogue for up to 40 ms: 20 messages a second instead of hundreds.
+                if smtp.sock is not None:
+                    smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                smtp.ehlo()
+                if s.security == "starttls":
+                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.ehlo()
+                if s.username:
+                    smtp.login(s.username, s.password.get_secret_value() if s.password else "")
+            except BaseException:
+                smtp.close()
+                raise
+        except (smtplib.SMTPException, OSError) as error:
+            raise SmtpConnectionError(_describe(error)) from error
+        self._smtp = smtp
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self._smtp is None:
+            return
+        try:
+            self._smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            pass  # the messages are already accounted for; a failed QUIT changes nothing
+        finally:
+            self._smtp.close()
+            self._smtp = None
+
+    def send(self, message: bytes, *, sender: str, recipient: str) -> Result:
+        """Transmit one message as built by `build_email` (CRLF line ends)."""
+        if self._smtp is None:
+            raise RuntimeError("send() outside the transport's `with` block")
+        try:
+            refused = self._smtp.sendmail(sender, [recipient], message)
+        except smtplib.SMTPRecipientsRefused as error:
+            code, text = next(iter(error.recipients.values()))
+            return _by_code(code, text)
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
+            return _by_code(error.smtp_code, error.smtp_error)
+        except smtplib.SMTPNotSupportedError as error:
+            # e.g. a non-ASCII address and a server without SMTPUTF8: this message can never go.
+            return Result(Outcome.FAILED, f"not supported by the server: {error}")
+        except smtplib.SMTPResponseException as error:
+            return _by_code(error.smtp_code, error.smtp_error)
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            return Result(Outcome.CONNECTION, _describe(error))
+        if refused:
+            code, text = next(iter(refused.values()))
+            return _by_code(code, text)
+        return Result(Outcome.SENT)
+
+
+def _by_code(code: int, text: bytes | str) -> Result:
+    reason = f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
+    if 400 <= code < 500:
+        return Result(Outcome.RETRY, reason)
+    if 500 <= code < 600:
+        return Result(Outcome.FAILED, reason)
+    return Result(Outcome.CONNECTION, reason)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, smtplib.SMTPResponseException):
+        text = (
+            error.smtp_error.decode(errors="replace")
+            if isinstance(error.smtp_error, bytes)
+            else error.smtp_error
+        )
+        return f"{error.smtp_code} {text}"
+    if isinstance(error, socket.timeout | TimeoutError):
+        return "timed out"
+    return f"{type(error).__name__}: {error}"
