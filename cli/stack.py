@@ -7,6 +7,7 @@ Processes, not threads: each piece is what an operator would run by hand, the lo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -50,10 +51,11 @@ def stop_on_sigterm() -> None:
     """Make SIGTERM (systemd, `kill`, `timeout`) unwind like Ctrl-C, so that `finally` stops the
     children: they run in their own sessions and would otherwise outlive us."""
 
-    def handler(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, _unwind)
 
-    signal.signal(signal.SIGTERM, handler)
+
+def _unwind(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @dataclass
@@ -161,13 +163,19 @@ class Stack:
     def stop(self, *, timeout: float = 20.0) -> None:
         # SIGINT, as Ctrl-C would: Prefect's runner exits cleanly on it, while its SIGTERM handler
         # calls sys.exit inside the event loop and logs a spurious asyncio error on the way out.
+        # A second SIGTERM (systemd signals the whole group) must not cut this cleanup short.
+        if signal.getsignal(signal.SIGTERM) is _unwind:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for _name, process in reversed(self.processes):
             if process.poll() is None:
-                process.send_signal(signal.SIGINT)
+                # The whole process group: serve's flow-run children must stop with it.
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGINT)
         for _name, process in reversed(self.processes):
             try:
                 process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                process.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         self.processes.clear()

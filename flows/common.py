@@ -19,6 +19,8 @@ from prefect import task
 from prefect.events import emit_event
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from config import get_settings
@@ -79,9 +81,13 @@ def emit_facts() -> int:
     """Emit every committed fact not yet emitted, as `rueda.<resource>.<verb-past>` Prefect events.
 
     The emission row is written after the emit: a crash in between re-emits the same id, which the
-    server deduplicates. Do not reverse the order, or a crash would lose the event."""
+    server deduplicates. Do not reverse the order, or a crash would lose the event. Two flows may
+    emit the same fact at once (reconcile beside any flow): the second emission row is ignored, not
+    an error, since the server already deduplicates the event itself."""
     count = 0
     with session_scope() as session:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         for fact in pending_facts(session):
             emit_event(
                 event=fact.name,
@@ -90,7 +96,9 @@ def emit_facts() -> int:
                 id=fact.id,
                 occurred=fact.occurred_at,
             )
-            session.add(DomainEventEmission(domain_event_id=fact.id, emitted_at=utc_now()))
+            table = DomainEventEmission.__table__  # type: ignore[attr-defined]
+            statement = insert(table).values(domain_event_id=fact.id, emitted_at=utc_now())
+            session.execute(statement.on_conflict_do_nothing(index_elements=["domain_event_id"]))
             count += 1
         session.commit()
     return count

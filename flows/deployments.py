@@ -27,7 +27,7 @@ from flows.lifecycle import (
     end_event_flow,
     import_participants_flow,
 )
-from flows.notify import publish_agendas_flow
+from flows.notify import publish_agendas_flow, send_organizer_digests_flow
 from flows.onsite import (
     add_late_registration_flow,
     handle_cancellation_flow,
@@ -98,6 +98,18 @@ def build_deployments() -> list[RunnerDeployment]:
             interval=timedelta(minutes=5),
             tags=["rueda", "maintenance"],
             description=reconcile_events_flow.description,
+            concurrency_limit=ConcurrencyLimitConfig(
+                limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
+            ),
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        )
+    )
+    deployments.append(
+        send_organizer_digests_flow.to_deployment(
+            name=DEPLOYMENT_NAME,
+            cron="0 12 * * *",  # 07:00 in Bogotá, Lima and Quito; organizers read it with breakfast
+            tags=["rueda", "notifications"],
+            description=send_organizer_digests_flow.description,
             concurrency_limit=ConcurrencyLimitConfig(
                 limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
             ),

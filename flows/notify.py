@@ -42,3 +42,29 @@ def publish_agendas_flow(params: EventRef) -> str:
     create_markdown_artifact(key=f"agendas-{params.event_slug}", markdown=f"## Agendas\n\n{summary}\n")
     get_run_logger().info(summary)
     return summary
+
+
+@flow(name="send-organizer-digests", flow_run_name="send-organizer-digests")
+def send_organizer_digests_flow() -> str:
+    """Once a day: every running event's organizers get the email state and the permanent failures."""
+    from sqlmodel import select
+
+    from flows.common import session_scope
+    from models import Event, EventStatus
+    from services.digest import queue_organizer_digest
+
+    running = [s for s in EventStatus if s not in (EventStatus.DRAFT, EventStatus.ARCHIVED)]
+    with session_scope() as session:
+        slugs = list(session.exec(select(Event.slug).where(Event.status.in_(running))))  # type: ignore[attr-defined]
+    settings = get_settings()
+    dashboard = f"{(settings.portal.base_url or f'http://{settings.portal.host}:{settings.portal.port}').rstrip('/')}/organizer"
+    queued = sum(
+        run_for_event(
+            slug, lambda s, e: queue_organizer_digest(s, e, now=utc_now(), dashboard_url=dashboard)
+        ).queued
+        for slug in slugs
+    )
+    delivery = deliver_due_mail()
+    summary = f"{queued} digests queued for {len(slugs)} events; delivery: {delivery}"
+    get_run_logger().info(summary)
+    return summary

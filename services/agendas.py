@@ -46,7 +46,7 @@ from notifications.catalog import (
     context_from_json,
     context_to_json,
 )
-from notifications.outbox import build_key, first_meeting_reminder_key, queue_message
+from notifications.outbox import build_key, cancel_pending, first_meeting_reminder_key, queue_message
 from services.errors import DomainError
 from services.lifecycle import is_past
 
@@ -271,6 +271,10 @@ def notify_agenda_changes(
             )
             if notice.change is ChangeKind.MOVED:
                 _move_reminder(session, pid, mine[meeting_id], first_meeting_lead)
+            elif notice.change is ChangeKind.CANCELLED:
+                cancel_pending(
+                    session, first_meeting_reminder_key(pid, meeting_id), reason="meeting cancelled"
+                )
         if not changes:
             continue
         versions = "-".join(f"{c.meeting.meeting_id}v{c.meeting.version}" for c in changes)

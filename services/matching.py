@@ -172,6 +172,10 @@ def compute_event_matches(session: Session, event: Event, *, now: datetime) -> M
         existing = by_pair.get(frozenset((supplier, demander)))
         if existing is not None:
             existing.score, existing.explanation = round(meeting.score, 4), meeting.explanation[:500]
+            if meeting.is_forced:
+                # The organizer required this pair: nobody's answer (or silence) may drop it.
+                existing.status, existing.origin = RequestStatus.ACCEPTED, RequestOrigin.ORGANIZER
+                existing.priority, existing.responded_at = RequestPriority.MUST, now
             session.add(existing)
             annotated += 1
             continue

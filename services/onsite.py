@@ -214,6 +214,10 @@ def refill_from_waitlist(
     table = session.get(EventTable, table_id)
     if slot is None or table is None or slot.event_id != event.id or table.event_id != event.id:
         raise NotFoundError(f"no slot {slot_id} or table {table_id} in event {event.slug!r}")
+    if slot.starts_at <= now:
+        return ChangeResult(
+            event.slug, False, None, (), f"{slot.code} has already started; nothing to refill"
+        )
     instance, result, request_of = current_schedule(session, event)
     if any(a.slot == slot.code and a.table == table.code for a in result.assignments):
         return ChangeResult(
@@ -292,7 +296,26 @@ def add_late_registrations(session: Session, event: Event, *, now: datetime) -> 
     event_id = event.id
     full, request_of = build_instance(session, event)
     instance, current, _ = current_schedule(session, event)
-    known = {m.id for m in instance.meetings}
+    started = [
+        s.code
+        for s in session.exec(select(TimeSlot).where(TimeSlot.event_id == event_id))
+        if s.starts_at <= now
+    ]
+    if started:
+        raise DomainError(
+            f"event {event.slug!r} has started (slot {min(started)}); during the event, freed seats go to the "
+            "waiting list (refill-from-waitlist) instead of rescheduling"
+        )
+    # A request that ever had a meeting (even a cancelled or no-show one) or a waiting-list entry is
+    # not new: placing it again would resurrect what was cancelled, or duplicate its entry.
+    history = {
+        str(r) for r in session.exec(select(Meeting.request_id).where(Meeting.event_id == event_id)) if r
+    }
+    history |= {
+        str(r)
+        for r in session.exec(select(WaitlistEntry.request_id).where(WaitlistEntry.event_id == event_id))
+    }
+    known = {m.id for m in instance.meetings} | history
     new = tuple(m for m in full.meetings if m.id not in known)
     if not new:
         return RescheduleSummary(event.slug, False, 0, 0, 0, ())

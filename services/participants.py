@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -211,7 +211,11 @@ def register_participant(
     existing = {
         p.email: p
         for p in session.exec(
-            select(Participant).where(Participant.event_id == event.id, Participant.email == row.email)
+            select(Participant).where(
+                Participant.event_id == event.id,
+                # The registrant, and every host: the check must see who holds which table.
+                or_(col(Participant.email) == row.email, col(Participant.table_id).is_not(None)),
+            )
         )
     }
     errors = _check_against_event([(1, row)], {}, slots, tables, existing)

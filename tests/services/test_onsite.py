@@ -123,6 +123,20 @@ def test_cancel_then_refill_places_the_waiting_request(engine: Engine, now: date
     with transaction(engine) as session:
         nothing = refill_from_waitlist(session, get_event_by_slug(session, "rueda-test"), *freed, now=now)
     assert nothing.changed is False and nothing.detail.endswith("is taken; nothing to do")
+    # The cancelled meeting's request is history, not a late registration: nothing to place.
+    from services.onsite import add_late_registrations
+
+    with transaction(engine) as session:
+        late = add_late_registrations(session, get_event_by_slug(session, "rueda-test"), now=now)
+    assert late.changed is False
+    # Once the event has started, a freed seat is not refilled into the past.
+    from datetime import timedelta
+
+    with transaction(engine) as session:
+        during = refill_from_waitlist(
+            session, get_event_by_slug(session, "rueda-test"), *freed, now=now + timedelta(days=60)
+        )
+    assert (during.changed, during.detail.endswith("has already started; nothing to refill")) == (False, True)
 
 
 def test_checked_in_meeting_cannot_be_cancelled_but_can_be_a_no_show(engine: Engine, now: datetime) -> None:
