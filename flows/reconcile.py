@@ -9,55 +9,26 @@ from __future__ import annotations
 from datetime import timedelta
 
 from prefect import flow, get_run_logger
-from sqlalchemy import func
-from sqlmodel import col, select
 
 from config import get_settings
 from flows.common import emit_facts, run_for_event, session_scope, utc_now
 from flows.notify import agenda_url, deliver_due_mail
-from models import DomainEvent, DomainEventEmission, Event, EventStatus, Notification
+from models import EventStatus
 from services.agendas import publish_agendas
 from services.errors import DomainError
+from services.lifecycle import stalled_events
 from services.matching import compute_event_matches
 from services.scheduling import build_schedule
 
 GRACE = timedelta(minutes=5)
-# status the event is left in -> the fact that should have started its follow-up
-WAITING_ON = {
-    EventStatus.REGISTRATION_CLOSED: "rueda.registration.closed",
-    EventStatus.REQUESTS_CLOSED: "rueda.requests.closed",
-    EventStatus.PUBLISHED: "rueda.schedule.published",
-}
 
 
 @flow(name="reconcile-events", flow_run_name="reconcile-events")
 def reconcile_events_flow() -> str:
     """Emit pending facts; finish any step whose event-triggered follow-up never ran."""
     emitted = emit_facts()
-    cutoff = utc_now() - GRACE
     with session_scope() as session:
-        stale = session.exec(
-            select(Event.slug, Event.status, DomainEvent.name)
-            .join(DomainEvent, col(DomainEvent.event_id) == col(Event.id))
-            .join(DomainEventEmission, col(DomainEventEmission.domain_event_id) == col(DomainEvent.id))
-            .where(col(Event.status).in_(list(WAITING_ON)))
-            .where(col(DomainEventEmission.emitted_at) < cutoff)
-            .where(col(DomainEvent.name).in_(list(WAITING_ON.values())))
-        ).all()
-        # Only the fact of the step the event is waiting on counts, emitted longer ago than the grace.
-        candidates = {slug: status for slug, status, name in stale if WAITING_ON[status] == name}
-        published_without_agendas = {
-            slug
-            for slug, status in candidates.items()
-            if status is EventStatus.PUBLISHED
-            and session.exec(
-                select(func.count())
-                .select_from(Notification)
-                .join(Event, col(Event.id) == col(Notification.event_id))
-                .where(Event.slug == slug, Notification.kind == "agenda.published")
-            ).one()
-            == 0
-        }
+        candidates = stalled_events(session, emitted_before=utc_now() - GRACE)
     settings = get_settings()
     lead = timedelta(minutes=settings.defaults.first_meeting_reminder_minutes)
     done, failed = [], []
@@ -78,7 +49,7 @@ def reconcile_events_flow() -> str:
                     ),
                 )
                 done.append(f"{slug}: schedule built")
-            elif slug in published_without_agendas:
+            else:
                 run_for_event(
                     slug,
                     lambda s, e: publish_agendas(

@@ -81,13 +81,14 @@ def event_info(event: Event) -> EventInfo:
 
 def load_agendas(session: Session, event: Event) -> dict[int, list[MeetingInfo]]:
     """Each participant's active meetings as the templates see them, in time order."""
-    meetings = list(
-        session.exec(
-            select(Meeting).where(
-                Meeting.event_id == event.id, col(Meeting.status).in_(ACTIVE_MEETING_STATUSES)
-            )
-        )
+    active = select(Meeting).where(
+        Meeting.event_id == event.id, col(Meeting.status).in_(ACTIVE_MEETING_STATUSES)
     )
+    return meeting_infos(session, event, list(session.exec(active)))
+
+
+def meeting_infos(session: Session, event: Event, meetings: list[Meeting]) -> dict[int, list[MeetingInfo]]:
+    """`meetings` from each participant's side (the counterpart is the other one), in time order."""
     people = {p.id: p for p in session.exec(select(Participant).where(Participant.event_id == event.id))}
     orgs = {
         o.id: o
@@ -243,19 +244,14 @@ def notify_agenda_changes(
         return 0
     by_id = {n.meeting_id: n for n in notices}
     meetings = {m.id: m for m in session.exec(select(Meeting).where(col(Meeting.id).in_(list(by_id))))}
-    agendas = load_agendas(session, event)
-    # Cancelled meetings are no longer in the agendas: describe them from their rows.
-    cancelled_info = _meeting_infos(
-        session,
-        event,
-        [m for m in meetings.values() if m.id is not None and by_id[m.id].change is ChangeKind.CANCELLED],
-    )
+    # Only the changed meetings are described (cancelled ones included), each from both sides.
+    described = meeting_infos(session, event, list(meetings.values()))
     people = {p.id: p for p in session.exec(select(Participant).where(Participant.event_id == event.id))}
     info = event_info(event)
     queued = 0
     for pid in sorted({p for m in meetings.values() for p in (m.participant_a_id, m.participant_b_id)}):
         person = people[pid]
-        mine = {i.meeting_id: i for i in agendas.get(pid, [])} | cancelled_info.get(pid, {})
+        mine = {i.meeting_id: i for i in described.get(pid, [])}
         changes = []
         for meeting_id, notice in sorted(by_id.items()):
             meeting = meetings.get(meeting_id)
@@ -297,46 +293,6 @@ def notify_agenda_changes(
         ):
             queued += 1
     return queued
-
-
-def _meeting_infos(
-    session: Session, event: Event, meetings: list[Meeting]
-) -> dict[int, dict[int, MeetingInfo]]:
-    """MeetingInfo of inactive meetings from each participant's side (as load_agendas does)."""
-    if not meetings:
-        return {}
-    ids = {p for m in meetings for p in (m.participant_a_id, m.participant_b_id)}
-    people = {p.id: p for p in session.exec(select(Participant).where(col(Participant.id).in_(ids)))}
-    orgs = {
-        o.id: o
-        for o in session.exec(
-            select(Organization).where(col(Organization.id).in_({p.organization_id for p in people.values()}))
-        )
-    }
-    slots = {s.id: s for s in session.exec(select(TimeSlot).where(TimeSlot.event_id == event.id))}
-    tables = {
-        t.id: t.label or t.code
-        for t in session.exec(select(EventTable).where(EventTable.event_id == event.id))
-    }
-    result: dict[int, dict[int, MeetingInfo]] = defaultdict(dict)
-    for m in meetings:
-        assert m.id is not None
-        for me, other in ((m.participant_a_id, m.participant_b_id), (m.participant_b_id, m.participant_a_id)):
-            org = orgs[people[other].organization_id]
-            result[me][m.id] = MeetingInfo(
-                meeting_id=m.id,
-                version=m.version,
-                starts_at=slots[m.slot_id].starts_at,
-                ends_at=slots[m.slot_id].ends_at,
-                table=tables[m.table_id],
-                counterpart=Counterpart(
-                    name=people[other].full_name,
-                    organization=org.legal_name,
-                    country=org.country,
-                    products=(),
-                ),
-            )
-    return result
 
 
 def _move_reminder(session: Session, participant_id: int, meeting: MeetingInfo, lead: timedelta) -> None:

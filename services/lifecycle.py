@@ -11,9 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
-from models import Event, EventStatus, MeetingRequest, RequestStatus
+from models import (
+    DomainEvent,
+    DomainEventEmission,
+    Event,
+    EventStatus,
+    MeetingRequest,
+    Notification,
+    RequestStatus,
+)
 from services.domain_events import record_fact
 from services.errors import DomainError
 
@@ -107,3 +115,40 @@ def end_event(session: Session, event: Event, *, now: datetime) -> StepResult:
     changed = advance(session, event, EventStatus.ENDED, "rueda.event.ended", now=now)
     detail = "event ended" if changed else f"already {event.status.value}; nothing to do"
     return StepResult(event.id, event.slug, changed, event.status, detail)
+
+
+# The status an event is left in -> the fact whose triggered follow-up moves it on.
+WAITING_ON = {
+    EventStatus.REGISTRATION_CLOSED: "rueda.registration.closed",
+    EventStatus.REQUESTS_CLOSED: "rueda.requests.closed",
+    EventStatus.PUBLISHED: "rueda.schedule.published",
+}
+
+
+def stalled_events(session: Session, *, emitted_before: datetime) -> dict[str, EventStatus]:
+    """Events whose follow-up never ran: the fact they wait on was emitted before `emitted_before`
+    and they are still in that status (published: no agenda was ever queued). Slug -> status."""
+    rows = session.exec(
+        select(Event.slug, Event.status, DomainEvent.name)
+        .join(DomainEvent, col(DomainEvent.event_id) == col(Event.id))
+        .join(DomainEventEmission, col(DomainEventEmission.domain_event_id) == col(DomainEvent.id))
+        .where(col(Event.status).in_(list(WAITING_ON)))
+        .where(col(DomainEventEmission.emitted_at) < emitted_before)
+        .where(col(DomainEvent.name).in_(list(WAITING_ON.values())))
+    ).all()
+    stalled = {
+        slug: EventStatus(status) for slug, status, name in rows if WAITING_ON[EventStatus(status)] == name
+    }
+    with_agendas = set(
+        session.exec(
+            select(Event.slug)
+            .join(Notification, col(Notification.event_id) == col(Event.id))
+            .where(Notification.kind == "agenda.published")
+            .distinct()
+        )
+    )
+    return {
+        slug: status
+        for slug, status in stalled.items()
+        if status is not EventStatus.PUBLISHED or slug not in with_agendas
+    }
