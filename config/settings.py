@@ -60,6 +60,11 @@ class PortalSettings(BaseModel):
         description="Signs sessions and magic links. Set a long random value in production.",
     )
 
+    @property
+    def public_url(self) -> str:
+        """Where participants reach the portal: `base_url`, else the local bind address (no slash at the end)."""
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
 
 class SchedulerSettings(BaseModel):
     time_limit_seconds: float = Field(default=10.0, gt=0, le=3600)

@@ -24,7 +24,7 @@ def deliver_due_mail() -> str:
 
 def agenda_url() -> str:
     settings = get_settings()
-    base = settings.portal.base_url or f"http://{settings.portal.host}:{settings.portal.port}"
+    base = settings.portal.public_url
     return f"{base.rstrip('/')}/agenda"
 
 
@@ -57,7 +57,7 @@ def send_organizer_digests_flow() -> str:
     with session_scope() as session:
         slugs = list(session.exec(select(Event.slug).where(Event.status.in_(running))))  # type: ignore[attr-defined]
     settings = get_settings()
-    dashboard = f"{(settings.portal.base_url or f'http://{settings.portal.host}:{settings.portal.port}').rstrip('/')}/organizer"
+    dashboard = f"{settings.portal.public_url}/organizer"
     queued = sum(
         run_for_event(
             slug, lambda s, e: queue_organizer_digest(s, e, now=utc_now(), dashboard_url=dashboard)
