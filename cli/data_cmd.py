@@ -59,7 +59,7 @@ def import_participants_command(
             result = run_in_transaction(engine, work)
         progress.update(step, completed=3)
     console.print(
-        f"imported {result.total} participants into [bold]{event}[/bold]: {result.created} new, {result.updated} updated"
+        f"imported {result.total} participants into [bold]{event}[/bold]: {result.created} new, {result.updated} updated, {result.unchanged} unchanged"
     )
     if result.ignored_columns:
         console.print(f"[yellow]ignored columns[/yellow] (not known): {', '.join(result.ignored_columns)}")

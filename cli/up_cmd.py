@@ -145,7 +145,7 @@ def demo(
             TimeElapsedColumn(),
             console=err_console,
         ) as progress:
-            steps = progress.add_task("starting the Prefect server", total=11)
+            steps = progress.add_task("starting the Prefect server", total=14)
 
             def step(label: str, work: Callable[[], None]) -> None:
                 progress.update(steps, description=label)
@@ -211,10 +211,33 @@ def demo(
                 ),
             )
             step(
-                "the event day: check-ins, no-shows, survey answers",
-                lambda: _simulate_event_day(engine, slug, seed),
+                "on-site changes: handle-cancellation, mark-no-show -> refill-from-waitlist",
+                lambda: _onsite_changes(stack, engine, slug),
             )
-            step("end-event", lambda: _run(stack, "end-event", {"params": {"event_slug": slug}}))
+            step("the event day: meetings held or missed", lambda: _simulate_event_day(engine, slug, seed))
+            expected: dict[int, int] = {}
+            step(
+                "end-event -> send-surveys (event trigger); participants answer by their links",
+                lambda: (
+                    _run(stack, "end-event", {"params": {"event_slug": slug}}),
+                    _wait_for(
+                        "the survey emails",
+                        lambda: _sent_all(engine, slug, "survey.invited"),
+                        stack,
+                        timeout=600,
+                    ),
+                    expected.update(_answer_surveys(stack, engine, slug, seed)),
+                ),
+            )
+            mark: list[int] = []
+            step(
+                "send-followups (3 months, run now) and their answers",
+                lambda: (
+                    mark.append(_last_seq(stack)),
+                    _run(stack, "send-followups", {"params": {"event_slug": slug, "months": 3}}),
+                    _answer_followups(stack, engine, slug, seed, expected, after=mark[-1]),
+                ),
+            )
             step(
                 "build-report",
                 lambda: (
@@ -281,16 +304,126 @@ def _no_active_runs() -> bool:
     return asyncio.run(count()) == 0
 
 
+def _onsite_changes(stack: Stack, engine: Any, slug: str) -> None:
+    """Two meetings are cancelled and two missed, through the deployments an organizer's desk uses;
+    each starts refill-from-waitlist by its event, which tells the affected people only."""
+    from models import Meeting, MeetingStatus
+
+    with Session(engine) as session:
+        event = get_event_by_slug(session, slug)
+        ids = list(
+            session.exec(
+                select(Meeting.id)
+                .where(Meeting.event_id == event.id, Meeting.status == MeetingStatus.SCHEDULED)
+                .order_by(Meeting.id)  # type: ignore[arg-type]
+                .limit(4)
+            )
+        )
+    for meeting_id in ids[:2]:
+        _run(stack, "handle-cancellation", {"params": {"event_slug": slug, "meeting_id": meeting_id}})
+    for meeting_id in ids[2:]:
+        _run(stack, "mark-no-show", {"params": {"event_slug": slug, "meeting_id": meeting_id}})
+    time.sleep(20)  # the triggers fire about 15 s after their events
+    _wait_for("the refill runs to finish", _no_active_runs, stack, timeout=300)
+
+
 def _simulate_event_day(engine: Any, slug: str, seed: int) -> None:
-    """Meetings are held or missed, and participants answer the post-event survey (simulated)."""
-    from services.report_demo import simulate_survey_answers
+    """Every meeting still on the agenda is held or missed (simulated check-ins)."""
+    from services.report_demo import simulate_meeting_outcomes
 
     def simulate(session: Session) -> None:
         event = get_event_by_slug(session, slug)
         assert event.id is not None
-        simulate_survey_answers(session, event.id, seed=seed, now=utc_now())
+        simulate_meeting_outcomes(session, event.id, seed=seed, now=utc_now())
 
     run_in_transaction(engine, simulate)
+
+
+def _sent_all(engine: Any, slug: str, kind: str) -> bool:
+    """Some `kind` emails were queued for the event, and none is still waiting to go."""
+    from sqlalchemy import func
+
+    from models import Notification, NotificationStatus
+
+    with Session(engine) as session:
+        event = get_event_by_slug(session, slug)
+        rows = dict(
+            session.exec(
+                select(Notification.status, func.count())
+                .where(Notification.event_id == event.id, Notification.kind == kind)
+                .group_by(Notification.status)
+            ).all()
+        )
+    waiting = rows.get(NotificationStatus.PENDING, 0) + rows.get(NotificationStatus.SENDING, 0)
+    return bool(sum(rows.values()) > 0 and waiting == 0)
+
+
+def _last_seq(stack: Stack) -> int:
+    from notifications.sink import read_index
+
+    assert stack.mail_dir is not None
+    return max((entry.seq for entry in read_index(stack.mail_dir)), default=0)
+
+
+def _links_at_sink(stack: Stack, engine: Any, slug: str, *, after: int = 0) -> dict[int, str]:
+    """participant id -> survey token, from the newest survey email each participant received
+    after the sink's message number `after`."""
+    import re
+
+    from models import Participant
+    from notifications.sink import load_message, read_index
+
+    assert stack.mail_dir is not None, "the demo reads the links from the local mail sink"
+    pattern = re.compile(r"/survey\?t=([A-Za-z0-9_-]+)")
+    newest: dict[str, str] = {}
+    for entry in read_index(stack.mail_dir):
+        if entry.seq <= after:
+            continue
+        message = load_message(stack.mail_dir, entry)
+        body = message.get_body(preferencelist=("plain",))
+        found = pattern.search(body.get_content() if body is not None else "")
+        if found:
+            for recipient in entry.rcpt_tos:
+                newest[recipient.lower()] = found.group(1)
+    with Session(engine) as session:
+        event = get_event_by_slug(session, slug)
+        ids = dict(
+            session.exec(
+                select(Participant.email, Participant.id).where(Participant.event_id == event.id)
+            ).all()
+        )
+    return {ids[email]: token for email, token in newest.items() if email in ids and ids[email] is not None}
+
+
+def _answer_surveys(stack: Stack, engine: Any, slug: str, seed: int) -> dict[int, int]:
+    """About 70% of the invited answer through the link in their email."""
+    from services.report_demo import answer_post_event_surveys
+
+    tokens = _links_at_sink(stack, engine, slug)
+
+    def answer(session: Session) -> dict[int, int]:
+        event = get_event_by_slug(session, slug)
+        assert event.id is not None
+        _, expected = answer_post_event_surveys(session, event.id, tokens, seed=seed, now=utc_now())
+        return expected
+
+    return run_in_transaction(engine, answer)
+
+
+def _answer_followups(
+    stack: Stack, engine: Any, slug: str, seed: int, expected: dict[int, int], *, after: int
+) -> None:
+    from services.report_demo import answer_followups
+
+    _wait_for("the follow-up emails", lambda: _sent_all(engine, slug, "followup.invited"), stack, timeout=300)
+    tokens = _links_at_sink(stack, engine, slug, after=after)
+
+    def answer(session: Session) -> None:
+        event = get_event_by_slug(session, slug)
+        assert event.id is not None
+        answer_followups(session, event.id, tokens, expected, seed=seed, now=utc_now())
+
+    run_in_transaction(engine, answer)
 
 
 def _agendas_delivered(engine: Any, slug: str) -> bool:

@@ -73,7 +73,7 @@ def import_participants_flow(params: ImportParams) -> str:
         params.event_slug, lambda s, e: import_participants(s, e, sheet, source=path.name, now=utc_now())
     )
     emit_facts()
-    summary = f"{result.total} participants imported into {params.event_slug}: {result.created} new, {result.updated} updated"
+    summary = f"{result.total} participants imported into {params.event_slug}: {result.created} new, {result.updated} updated, {result.unchanged} unchanged"
     create_markdown_artifact(key=_key("import", params.event_slug), markdown=f"## Import\n\n{summary}\n")
     get_run_logger().info(summary)
     return summary

@@ -1,7 +1,8 @@
 """A lost event must not lose work. Every few minutes this flow emits the facts that were never
 emitted, and runs, directly, the follow-up of any step whose triggered flow never ran: matching
 after registration closed, the schedule after requests closed, the agendas after the schedule was
-published. It waits a grace period after the fact was emitted, so that it does not race the
+published, the surveys after the event ended, and each follow-up once its 3, 6 or 12 months have
+passed. It waits a grace period after the fact was emitted, so that it does not race the
 triggered run; the services are idempotent, so a late race is harmless anyway."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from services.errors import DomainError
 from services.lifecycle import stalled_events
 from services.matching import compute_event_matches
 from services.scheduling import build_schedule
+from services.survey_mail import due_followups, send_followups, send_surveys
 
 GRACE = timedelta(minutes=5)
 
@@ -49,6 +51,11 @@ def reconcile_events_flow() -> str:
                     ),
                 )
                 done.append(f"{slug}: schedule built")
+            elif status is EventStatus.ENDED:
+                run_for_event(
+                    slug, lambda s, e: send_surveys(s, e, now=utc_now(), base_url=settings.portal.public_url)
+                )
+                done.append(f"{slug}: surveys sent")
             else:
                 run_for_event(
                     slug,
@@ -59,6 +66,19 @@ def reconcile_events_flow() -> str:
                 done.append(f"{slug}: agendas queued")
         except DomainError as error:
             # One event's problem must not stop the others: say it and carry on.
+            failed.append(f"{slug}: {error}")
+    with session_scope() as session:
+        followups = due_followups(session, now=utc_now())
+    for slug, months in followups:
+        try:
+            run_for_event(
+                slug,
+                lambda s, e, months=months: send_followups(  # type: ignore[misc]
+                    s, e, months, now=utc_now(), base_url=settings.portal.public_url
+                ),
+            )
+            done.append(f"{slug}: {months}-month follow-up sent")
+        except DomainError as error:
             failed.append(f"{slug}: {error}")
     if done:
         emitted += emit_facts()

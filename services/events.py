@@ -118,17 +118,38 @@ def update_event(session: Session, definition: EventDefinition, *, now: datetime
     event = get_event_by_slug(session, definition.slug)
     if event.kind != definition.kind:
         raise DomainError(f"event {definition.slug!r} is a {event.kind}; its kind cannot change")
-    for name, value in _event_fields(definition).items():
-        setattr(event, name, value)
-    event.updated_at = now
     assert event.id is not None
+    before = _stored_state(session, event)
+    for name, value in _event_fields(definition).items():
+        if getattr(event, name) != value:
+            setattr(event, name, value)
     _sync_slots(session, event.id, build_slots(definition))
     _sync_tables(session, event.id, table_codes(definition))
     _sync_checklist(session, event.id, definition)
+    if _stored_state(session, event) == before:
+        return event  # the same definition again: nothing changes, nothing is recorded
+    event.updated_at = now
+    session.add(event)
     record_fact(
         session, "rueda.event.updated", resource=f"rueda.event.{event.id}", event_id=event.id, now=now
     )
     return event
+
+
+def _stored_state(session: Session, event: Event) -> tuple[object, ...]:
+    """What a definition sets, as stored: to tell a real update from a repeat."""
+    session.flush()
+    fields = tuple(sorted((k, repr(v)) for k, v in event.model_dump(exclude={"updated_at"}).items()))
+    slots = sorted(
+        (s.code, s.ordinal, s.day_index, s.day_on, s.session, s.starts_at, s.ends_at)
+        for s in session.exec(select(TimeSlot).where(TimeSlot.event_id == event.id))
+    )
+    tables = sorted(session.exec(select(EventTable.code).where(EventTable.event_id == event.id)))
+    checklist = sorted(
+        (i.code, i.title, i.due_at)
+        for i in session.exec(select(ChecklistItem).where(ChecklistItem.event_id == event.id))
+    )
+    return (fields, tuple(slots), tuple(tables), tuple(checklist))
 
 
 def _event_fields(d: EventDefinition) -> dict[str, Any]:

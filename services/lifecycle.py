@@ -21,6 +21,8 @@ from models import (
     MeetingRequest,
     Notification,
     RequestStatus,
+    SurveyInvitation,
+    SurveyWave,
 )
 from services.domain_events import record_fact
 from services.errors import DomainError
@@ -122,12 +124,14 @@ WAITING_ON = {
     EventStatus.REGISTRATION_CLOSED: "rueda.registration.closed",
     EventStatus.REQUESTS_CLOSED: "rueda.requests.closed",
     EventStatus.PUBLISHED: "rueda.schedule.published",
+    EventStatus.ENDED: "rueda.event.ended",
 }
 
 
 def stalled_events(session: Session, *, emitted_before: datetime) -> dict[str, EventStatus]:
     """Events whose follow-up never ran: the fact they wait on was emitted before `emitted_before`
-    and they are still in that status (published: no agenda was ever queued). Slug -> status."""
+    and they are still in that status (published: no agenda was ever queued; ended: no survey was
+    ever sent). Slug -> status."""
     rows = session.exec(
         select(Event.slug, Event.status, DomainEvent.name)
         .join(DomainEvent, col(DomainEvent.event_id) == col(Event.id))
@@ -147,8 +151,13 @@ def stalled_events(session: Session, *, emitted_before: datetime) -> dict[str, E
             .distinct()
         )
     )
-    return {
-        slug: status
-        for slug, status in stalled.items()
-        if status is not EventStatus.PUBLISHED or slug not in with_agendas
-    }
+    surveyed = set(
+        session.exec(
+            select(Event.slug)
+            .join(SurveyInvitation, col(SurveyInvitation.event_id) == col(Event.id))
+            .where(SurveyInvitation.wave == SurveyWave.POST_EVENT)
+            .distinct()
+        )
+    )
+    done = {EventStatus.PUBLISHED: with_agendas, EventStatus.ENDED: surveyed}
+    return {slug: status for slug, status in stalled.items() if slug not in done.get(status, set())}

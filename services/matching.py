@@ -30,9 +30,12 @@ from engine.matching import (
     compute_matches,
 )
 from models import (
+    ApplicationDecision,
     Event,
+    EventKind,
     EventStatus,
     MeetingRequest,
+    MissionApplication,
     Organization,
     PairRule,
     PairRuleKind,
@@ -74,6 +77,17 @@ def load_profiles(session: Session, event: Event) -> list[MatchProfile]:
             .order_by(col(Participant.id))
         )
     )
+    if event.kind is EventKind.MISSION:
+        # A trade mission's applicants meet buyers only once selected (services.missions).
+        not_selected = set(
+            session.exec(
+                select(MissionApplication.participant_id).where(
+                    MissionApplication.event_id == event.id,
+                    MissionApplication.decision != ApplicationDecision.SELECTED,
+                )
+            )
+        )
+        people = [p for p in people if p.id not in not_selected]
     ids = [p.id for p in people]
     orgs = {
         o.id: o

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -104,10 +105,15 @@ class ImportResult:
     updated: int
     ignored_columns: tuple[str, ...] = ()
     participant_ids: tuple[int, ...] = field(default=())
+    unchanged: int = 0
 
     @property
     def total(self) -> int:
-        return self.created + self.updated
+        return self.created + self.updated + self.unchanged
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
 
 
 def map_headings(headings: list[str], source: str) -> dict[str, str]:
@@ -183,21 +189,33 @@ def import_participants(
         raise InputFileError(source, sorted(errors, key=lambda e: e.row))
     plain_rows = [row for _, row in rows]
     organizations = _upsert_organizations(session, plain_rows, now)
-    people, created = _upsert_participants(
+    people, created, changed = _upsert_participants(
         session, event, plain_rows, organizations, tables, now, source="import"
     )
-    _replace_details(session, list(zip(people, plain_rows, strict=True)), slots)
+    changed |= _replace_details(session, list(zip(people, plain_rows, strict=True)), slots)
+    for participant in people:
+        if participant.id in changed and participant.updated_at != now:
+            participant.updated_at = now
+            session.add(participant)
+    session.flush()
     ignored = tuple(h for h in sheet.headings if h and h not in heading_of.values())
-    record_fact(
-        session,
-        "rueda.participants.imported",
-        resource=f"rueda.event.{event.id}",
-        event_id=event.id,
-        now=now,
-        payload={"created": created, "updated": len(people) - created},
-    )
+    updated = len(changed) - created
+    if changed:
+        # Nothing changed, nothing recorded: importing the same file twice is a no-op.
+        record_fact(
+            session,
+            "rueda.participants.imported",
+            resource=f"rueda.event.{event.id}",
+            event_id=event.id,
+            now=now,
+            payload={"created": created, "updated": updated},
+        )
     return ImportResult(
-        created, len(people) - created, ignored, tuple(p.id for p in people if p.id is not None)
+        created,
+        updated,
+        ignored,
+        tuple(p.id for p in people if p.id is not None),
+        unchanged=len(people) - len(changed),
     )
 
 
@@ -222,17 +240,22 @@ def register_participant(
     if errors:
         raise InputFileError("registration", errors)
     organizations = _upsert_organizations(session, [row], now)
-    (participant,), _ = _upsert_participants(
+    (participant,), _, changed = _upsert_participants(
         session, event, [row], organizations, tables, now, source="portal"
     )
-    _replace_details(session, [(participant, row)], slots)
-    record_fact(
-        session,
-        "rueda.participant.registered",
-        resource=f"rueda.participant.{participant.id}",
-        event_id=event.id,
-        now=now,
-    )
+    changed |= _replace_details(session, [(participant, row)], slots)
+    if participant.id in changed:
+        if participant.updated_at != now:
+            participant.updated_at = now
+            session.add(participant)
+            session.flush()
+        record_fact(
+            session,
+            "rueda.participant.registered",
+            resource=f"rueda.participant.{participant.id}",
+            event_id=event.id,
+            now=now,
+        )
     return participant
 
 
@@ -291,19 +314,26 @@ def _org_key(country: str, tax_id: str | None, name: str) -> tuple[str, str]:
 def _insert_ignoring_conflicts(
     session: Session, table: Any, values: list[dict[str, Any]], keys: list[str]
 ) -> int:
-    """INSERT ... ON CONFLICT DO NOTHING; returns how many rows were inserted.
+    """INSERT ... ON CONFLICT DO NOTHING; returns how many rows were inserted (see below)."""
+    return len(_insert_ignoring_conflicts_ids(session, table, values, keys))
+
+
+def _insert_ignoring_conflicts_ids(
+    session: Session, table: Any, values: list[dict[str, Any]], keys: list[str]
+) -> set[int]:
+    """INSERT ... ON CONFLICT DO NOTHING; returns the ids of the rows inserted.
 
     A concurrent writer inserting the same key makes this statement wait for it and then skip the
     row, so racing imports and registrations converge instead of failing (PostgreSQL). On SQLite
     the write lock is taken at BEGIN, so there is no race to lose."""
     if not values:
-        return 0
+        return set()
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    inserted = 0
+    inserted: set[int] = set()
     for chunk in _chunks(values, 500):
         statement = insert(table).values(chunk).on_conflict_do_nothing(index_elements=keys)
-        inserted += len(session.execute(statement.returning(table.c.id)).all())
+        inserted.update(row[0] for row in session.execute(statement.returning(table.c.id)).all())
     return inserted
 
 
@@ -351,19 +381,22 @@ def _upsert_organizations(
             )
             known[key] = found
         org = found
-        org.legal_name = row.organization
-        org.tax_id = row.tax_id or org.tax_id
-        org.city, org.region, org.website = (
-            row.city or org.city,
-            row.region or org.region,
-            row.website or org.website,
-        )
-        org.size = row.company_size or org.size
-        org.sector_codes = list(row.sectors) or org.sector_codes
-        org.is_women_led, org.is_peasant = row.women_led, row.peasant
-        org.is_indigenous, org.is_conflict_victim = row.indigenous, row.conflict_victim
-        org.updated_at = now
-        session.add(org)
+        wanted = {
+            "legal_name": row.organization,
+            "tax_id": row.tax_id or org.tax_id,
+            "city": row.city or org.city,
+            "region": row.region or org.region,
+            "website": row.website or org.website,
+            "size": row.company_size or org.size,
+            "sector_codes": list(row.sectors) or org.sector_codes,
+            "is_women_led": row.women_led,
+            "is_peasant": row.peasant,
+            "is_indigenous": row.indigenous,
+            "is_conflict_victim": row.conflict_victim,
+        }
+        if _assign(org, wanted) or org.id is None:
+            org.updated_at = now
+            session.add(org)
         result[key] = org
     session.flush()
     return result
@@ -378,9 +411,10 @@ def _upsert_participants(
     now: datetime,
     *,
     source: str,
-) -> tuple[list[Participant], int]:
+) -> tuple[list[Participant], int, set[int]]:
     """Insert the new participants (ignoring any a concurrent writer inserted first), then set every
-    field on every row. Returns the rows in input order and how many were inserted here."""
+    field on every row. Returns the rows in input order, how many were inserted here, and the ids of
+    the rows inserted or changed (`updated_at` moves only for those)."""
     assert event.id is not None
     values = [_participant_fields(event, row, organizations, tables, now) for row in rows]
     for fields, row in zip(values, rows, strict=True):
@@ -394,7 +428,8 @@ def _upsert_participants(
         )
         fields["role"] = row.role.value
     table = Participant.__table__  # type: ignore[attr-defined]
-    created = _insert_ignoring_conflicts(session, table, values, ["event_id", "email"])
+    inserted = _insert_ignoring_conflicts_ids(session, table, values, ["event_id", "email"])
+    created = len(inserted)
     by_email: dict[str, Participant] = {}
     for chunk in _chunks([r.email for r in rows], 500):
         for participant in session.exec(
@@ -414,14 +449,29 @@ def _upsert_participants(
     if releasing:
         session.flush()
     people = []
+    changed = set(inserted)
     for row in rows:
         participant = by_email[row.email]
-        for name, value in _participant_fields(event, row, organizations, tables, now).items():
-            setattr(participant, name, value)
+        fields = _participant_fields(event, row, organizations, tables, now)
+        del fields["updated_at"]
+        if _assign(participant, fields):
+            assert participant.id is not None
+            changed.add(participant.id)
+            participant.updated_at = now
         session.add(participant)
         people.append(participant)
     session.flush()
-    return people, created
+    return people, created, changed
+
+
+def _assign(row: Any, values: dict[str, Any]) -> bool:
+    """Set the fields that differ; True if any did (so `updated_at` moves only on a real change)."""
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
 
 
 def _participant_fields(
@@ -448,43 +498,81 @@ def _participant_fields(
     }
 
 
+def _wanted_details(
+    participant_id: int, row: ParticipantImport, slots: dict[str, int | None]
+) -> tuple[list[TradeLine], list[Unavailability]]:
+    lines = []
+    if row.offer_hs or row.offer_description or row.target_markets or row.certifications:
+        lines.append(
+            TradeLine(
+                participant_id=participant_id,
+                direction=TradeDirection.OFFER,
+                hs_codes=list(row.offer_hs),
+                sector_codes=list(row.sectors),
+                target_markets=list(row.target_markets),
+                certifications=list(row.certifications),
+                description=row.offer_description or "",
+            )
+        )
+    if row.demand_hs or row.demand_description or row.required_certifications:
+        lines.append(
+            TradeLine(
+                participant_id=participant_id,
+                direction=TradeDirection.DEMAND,
+                hs_codes=list(row.demand_hs),
+                sector_codes=list(row.sectors),
+                certifications=list(row.required_certifications),
+                description=row.demand_description or "",
+            )
+        )
+    unavailable = []
+    for code in dict.fromkeys(row.unavailable):
+        slot_id = slots[code]
+        assert slot_id is not None
+        unavailable.append(Unavailability(participant_id=participant_id, slot_id=slot_id))
+    return lines, unavailable
+
+
+def _line_key(line: TradeLine) -> tuple[Any, ...]:
+    return (
+        line.direction,
+        tuple(line.hs_codes),
+        tuple(line.sector_codes),
+        tuple(line.target_markets),
+        tuple(line.certifications),
+        line.description,
+    )
+
+
 def _replace_details(
     session: Session, pairs: list[tuple[Participant, ParticipantImport]], slots: dict[str, int | None]
-) -> None:
+) -> set[int]:
+    """Make each participant's trade lines and unavailable slots those of its row, touching only
+    the participants whose details differ; returns their ids."""
     ids = [p.id for p, _ in pairs]
+    have_lines: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    have_slots: dict[int, set[int]] = defaultdict(set)
     for chunk in _chunks(ids, 500):
-        session.execute(delete(TradeLine).where(col(TradeLine.participant_id).in_(chunk)))
-        session.execute(delete(Unavailability).where(col(Unavailability.participant_id).in_(chunk)))
+        for line in session.exec(select(TradeLine).where(col(TradeLine.participant_id).in_(chunk))):
+            have_lines[line.participant_id].append(_line_key(line))
+        for item in session.exec(select(Unavailability).where(col(Unavailability.participant_id).in_(chunk))):
+            have_slots[item.participant_id].add(item.slot_id)
+    changed: dict[int, tuple[list[TradeLine], list[Unavailability]]] = {}
     for participant, row in pairs:
         assert participant.id is not None
-        if row.offer_hs or row.offer_description or row.target_markets or row.certifications:
-            session.add(
-                TradeLine(
-                    participant_id=participant.id,
-                    direction=TradeDirection.OFFER,
-                    hs_codes=list(row.offer_hs),
-                    sector_codes=list(row.sectors),
-                    target_markets=list(row.target_markets),
-                    certifications=list(row.certifications),
-                    description=row.offer_description or "",
-                )
-            )
-        if row.demand_hs or row.demand_description or row.required_certifications:
-            session.add(
-                TradeLine(
-                    participant_id=participant.id,
-                    direction=TradeDirection.DEMAND,
-                    hs_codes=list(row.demand_hs),
-                    sector_codes=list(row.sectors),
-                    certifications=list(row.required_certifications),
-                    description=row.demand_description or "",
-                )
-            )
-        for code in dict.fromkeys(row.unavailable):
-            slot_id = slots[code]
-            assert slot_id is not None
-            session.add(Unavailability(participant_id=participant.id, slot_id=slot_id))
+        lines, unavailable = _wanted_details(participant.id, row, slots)
+        if (
+            sorted(map(_line_key, lines)) != sorted(have_lines[participant.id])
+            or {u.slot_id for u in unavailable} != have_slots[participant.id]
+        ):
+            changed[participant.id] = (lines, unavailable)
+    for chunk in _chunks(list(changed), 500):
+        session.execute(delete(TradeLine).where(col(TradeLine.participant_id).in_(chunk)))
+        session.execute(delete(Unavailability).where(col(Unavailability.participant_id).in_(chunk)))
+    for lines, unavailable in changed.values():
+        session.add_all([*lines, *unavailable])
     session.flush()
+    return set(changed)
 
 
 def _chunks(values: list[Any], size: int) -> Iterable[list[Any]]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -70,11 +71,47 @@ def simulate_survey_answers(
 ) -> SimulatedOutcome:
     """Record outcomes, invite, and answer for a demo event. `now` is the survey's sending time;
     the follow-up is answered 91 days later."""
+    held, no_show = simulate_meeting_outcomes(
+        session, event_id, seed=seed, now=now, no_show_rate=no_show_rate
+    )
+    links = create_invitations(session, event_id, SurveyWave.POST_EVENT, now=now)
+    tokens = {link.participant_id: link.token for link in links}
+    respondents, expected_by = answer_post_event_surveys(
+        session, event_id, tokens, seed=seed, now=now, response_rate=response_rate
+    )
+    followup_at = now + timedelta(days=91)
+    followups = {
+        link.participant_id: link.token
+        for link in create_invitations(session, event_id, SurveyWave.FOLLOWUP_3M, now=followup_at)
+    }
+    answered = answer_followups(session, event_id, followups, expected_by, seed=seed, now=followup_at)
+    return SimulatedOutcome(held, no_show, len(links), len(respondents), answered)
+
+
+def simulate_meeting_outcomes(
+    session: Session, event_id: int, *, seed: int, now: datetime, no_show_rate: float = 0.15
+) -> tuple[int, int]:
+    """The day's outcome of every meeting still scheduled or checked in: (held, no-shows)."""
+    if session.get(Event, event_id) is None:
+        raise NotFoundError(f"no event with id {event_id}")
+    return _record_outcomes(session, event_id, seed=seed, now=now, no_show_rate=no_show_rate)
+
+
+def answer_post_event_surveys(
+    session: Session,
+    event_id: int,
+    tokens: Mapping[int, str],
+    *,
+    seed: int,
+    now: datetime,
+    response_rate: float = 0.7,
+) -> tuple[list[int], dict[int, int]]:
+    """A share `response_rate` of the participants answer through their link (participant id ->
+    token, e.g. read from the emails). Returns who answered and what each expects, in US$ cents."""
     event = session.get(Event, event_id)
     if event is None:
         raise NotFoundError(f"no event with id {event_id}")
     rates = {code: Decimal(str(rate)) for code, rate in (event.usd_rates or {}).items()}
-    held, no_show = _record_outcomes(session, event_id, seed=seed, now=now, no_show_rate=no_show_rate)
     meetings = session.exec(
         select(Meeting).where(
             Meeting.event_id == event_id,
@@ -92,30 +129,21 @@ def simulate_survey_answers(
             .where(Participant.event_id == event_id)
         ).all()
     )
-    hs_codes: dict[int, list[str]] = defaultdict(list)
-    for line in session.exec(
-        select(TradeLine)
-        .join(Participant, col(Participant.id) == col(TradeLine.participant_id))
-        .where(Participant.event_id == event_id)
-    ):
-        hs_codes[line.participant_id] += line.hs_codes
-
-    links = create_invitations(session, event_id, SurveyWave.POST_EVENT, now=now)
     respondents: list[int] = []
     expected_by: dict[int, int] = defaultdict(int)
-    for link in links:
-        person = random.Random(f"{seed}:person:{link.participant_id}")
+    for participant_id, token in sorted(tokens.items()):
+        person = random.Random(f"{seed}:person:{participant_id}")
         if person.random() >= response_rate:
             continue
-        currency = _currency(person, country.get(link.participant_id, ""))
+        currency = _currency(person, country.get(participant_id, ""))
         answers = []
-        for meeting in sorted(by_participant[link.participant_id], key=lambda m: m.id or 0):
-            answer, usd_cents = _meeting_answer(meeting, link.participant_id, seed, currency, rates)
+        for meeting in sorted(by_participant[participant_id], key=lambda m: m.id or 0):
+            answer, usd_cents = _meeting_answer(meeting, participant_id, seed, currency, rates)
             answers.append(answer)
-            expected_by[link.participant_id] += usd_cents
+            expected_by[participant_id] += usd_cents
         submit_answers(
             session,
-            link.token,
+            token,
             meetings=answers,
             participant=ParticipantAnswer(
                 satisfaction=person.choices((2, 3, 4, 5), weights=(1, 3, 6, 4))[0],
@@ -123,17 +151,33 @@ def simulate_survey_answers(
             ),
             now=now + timedelta(hours=person.randint(2, 96)),
         )
-        respondents.append(link.participant_id)
+        respondents.append(participant_id)
+    return respondents, dict(expected_by)
 
-    followup_at = now + timedelta(days=91)
-    followups = {
-        link.participant_id: link.token
-        for link in create_invitations(session, event_id, SurveyWave.FOLLOWUP_3M, now=followup_at)
-    }
+
+def answer_followups(
+    session: Session,
+    event_id: int,
+    tokens: Mapping[int, str],
+    expected_by: Mapping[int, int],
+    *,
+    seed: int,
+    now: datetime,
+) -> int:
+    """About half of the post-event respondents (the keys of `expected_by`) answer the follow-up
+    through their link, with product lines for the HS codes they trade. Returns how many did."""
+    hs_codes: dict[int, list[str]] = defaultdict(list)
+    for line in session.exec(
+        select(TradeLine)
+        .join(Participant, col(Participant.id) == col(TradeLine.participant_id))
+        .where(Participant.event_id == event_id)
+    ):
+        hs_codes[line.participant_id] += line.hs_codes
+    followup_at = now
     followup_respondents = 0
-    for participant_id in respondents:
+    for participant_id in sorted(expected_by):
         person = random.Random(f"{seed}:followup:{participant_id}")
-        token = followups.get(participant_id)
+        token = tokens.get(participant_id)
         if token is None or person.random() >= 0.5:
             continue
         lines = []
@@ -147,7 +191,7 @@ def simulate_survey_answers(
             session, token, followup=lines, now=followup_at + timedelta(days=person.randint(1, 20))
         )
         followup_respondents += 1
-    return SimulatedOutcome(held, no_show, len(links), len(respondents), followup_respondents)
+    return followup_respondents
 
 
 def _record_outcomes(

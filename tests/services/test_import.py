@@ -3,6 +3,7 @@ re-importing updates in place, Spanish headings work, and exports import back un
 
 from __future__ import annotations
 
+import csv
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from services.errors import InputFileError, RowError
 from services.events import create_event, get_event_by_slug
 from services.exports import PARTICIPANT_HEADINGS, participant_table
 from services.files import parse_model, read_mapping_file, read_sheet, write_table
-from services.participants import ImportResult, import_participants
+from services.participants import _ALIAS_TO_FIELD, ImportResult, import_participants, normalize_heading
 
 pytestmark = pytest.mark.integration
 
@@ -101,16 +102,42 @@ def test_import_creates_participants_with_their_details(
 def test_reimport_updates_by_email_and_never_duplicates(
     tmp_path: Path, engine: Engine, now: datetime
 ) -> None:
-    path = _demo(tmp_path, engine, now)
+    path = _demo(tmp_path, engine, now, file_format="csv")
     _import(engine, path, now)
     before = _snapshot(engine)
     later = now + timedelta(hours=1)
+    # The same file again: nothing changes, not even a timestamp, and no fact is recorded.
     result = _import(engine, path, later)
-    assert (result.created, result.updated) == (0, 40)
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 40)
+    assert _snapshot(engine) == before
+    # Two rows edited: exactly those two are updated, by email, and nothing is duplicated.
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        headings, rows = list(reader.fieldnames or []), list(reader)
+    job, offer = _heading(headings, "job_title"), _heading(headings, "offer_description")
+    rows[2][job] = "Gerente de exportaciones"
+    seller = next(i for i, row in enumerate(rows) if i != 2 and row[offer])
+    rows[seller][offer] = "Café especial de origen, tostado"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, headings)
+        writer.writeheader()
+        writer.writerows(rows)
+    result = _import(engine, path, later)
+    assert (result.created, result.updated, result.unchanged) == (0, 2, 38)
     after = _snapshot(engine)
     assert len(after["participant"]) == len(before["participant"]) == 40
     assert len(after["organization"]) == len(before["organization"])
     assert len(after["trade_line"]) == len(before["trade_line"])
+    with Session(engine) as session:
+        moved = session.exec(select(Participant.email).where(Participant.updated_at == later)).all()
+    email = _heading(headings, "email")
+    assert sorted(moved) == sorted([rows[2][email], rows[seller][email]])
+    facts = _snapshot(engine)["domain_event"]
+    assert len(facts) == len(before["domain_event"]) + 1
+
+
+def _heading(headings: list[str], field: str) -> str:
+    return next(h for h in headings if _ALIAS_TO_FIELD.get(normalize_heading(h)) == field)
 
 
 def test_broken_file_reports_every_row_and_changes_nothing(
@@ -223,11 +250,8 @@ def test_export_imports_back_unchanged(tmp_path: Path, engine: Engine, now: date
     out = tmp_path / "export.csv"
     write_table(out, PARTICIPANT_HEADINGS, exported)
     before = _snapshot(engine)
-    result = _import(engine, out, now)
-    assert (result.created, result.updated, result.ignored_columns) == (0, 40, ("status",))
-    after = _snapshot(engine)
-    for table in ("participant", "organization"):
-        assert after[table] == before[table], table
-    # Trade lines and unavailabilities are replaced (new ids on PostgreSQL) with the same content.
-    for table in ("trade_line", "unavailability"):
-        assert sorted(r[1:] for r in after[table]) == sorted(r[1:] for r in before[table]), table
+    result = _import(engine, out, now + timedelta(hours=1))
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 40)
+    assert result.ignored_columns == ("status",)
+    # Every table byte-identical: the export carries everything the import sets.
+    assert _snapshot(engine) == before
