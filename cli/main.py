@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from cli import bench, config_cmd, data_cmd, db_cmd, event_cmd, mail_cmd, report_cmd, schedule, up_cmd
+from cli import (
+    bench,
+    config_cmd,
+    data_cmd,
+    db_cmd,
+    event_cmd,
+    mail_cmd,
+    portal_cmd,
+    report_cmd,
+    schedule,
+    up_cmd,
+    user_cmd,
+)
 
 app = typer.Typer(
     name="rueda",
@@ -15,6 +27,8 @@ app = typer.Typer(
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+app.add_typer(user_cmd.user_app, name="user")
+app.add_typer(user_cmd.token_app, name="token")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(event_cmd.app, name="event")
@@ -27,6 +41,7 @@ app.command("schedule")(schedule.schedule_command)
 app.command("report")(report_cmd.report_command)
 app.add_typer(mail_cmd.mail_app, name="mail")
 app.command("mail-sink")(mail_cmd.mail_sink_command)
+app.command("portal")(portal_cmd.portal_command)
 app.command("reminder-clock")(up_cmd.reminder_clock)
 bench.bench_app.command("notifications")(mail_cmd.bench_notifications_command)
 bench.bench_app.command("matching")(bench.bench_matching)

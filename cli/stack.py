@@ -135,6 +135,22 @@ class Stack:
         )
         return f"127.0.0.1:{port}"
 
+    def start_portal(self, *, timeout: float = 60.0) -> str:
+        """Serve the portal (`rueda portal`) on portal.host:port; returns its public URL. It sends
+        mail through the outbox, so start the mail sink first when there is no SMTP server."""
+        host, port = self.settings.portal.host, self.settings.portal.port
+        rueda = str(Path(sys.executable).parent / "rueda")
+        self._spawn("portal", [rueda, "portal", "--host", host, "--port", str(port)])
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection((host, port), timeout=1):
+                    return self.settings.portal.public_url
+            except OSError:
+                self.check()
+                time.sleep(0.2)
+        raise DomainError(f"the portal did not listen on {host}:{port}; see {self.log_dir / 'portal.log'}")
+
     def start_clock(self) -> None:
         """The reminder clock: sends each outbox row when it falls due (after the mail sink)."""
         rueda = str(Path(sys.executable).parent / "rueda")

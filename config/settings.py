@@ -59,6 +59,21 @@ class PortalSettings(BaseModel):
         default=SecretStr("dev-insecure-change-me"),
         description="Signs sessions and magic links. Set a long random value in production.",
     )
+    login_link_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="How long an emailed login link stays valid."
+    )
+    session_days: int = Field(default=14, ge=1, le=365, description="How long a portal login lasts.")
+    rate_limit_window_seconds: int = Field(
+        default=900, ge=1, le=86_400, description="Length of the window the rate limits below count in."
+    )
+    login_attempts_per_window: int = Field(
+        default=10,
+        ge=1,
+        description="Login-link requests and sign-ins per client address, and requests per email.",
+    )
+    registrations_per_window: int = Field(
+        default=20, ge=1, description="Registrations per client address (behind a proxy: per proxy)."
+    )
 
     @property
     def public_url(self) -> str:

@@ -31,6 +31,7 @@ from models.meeting import Meeting, MeetingRequest, MeetingSeat, PairRule, Waitl
 from models.mission import ChecklistCompletion, ChecklistItem, MissionApplication
 from models.notification import Notification
 from models.participant import Organization, Participant, TradeLine, Unavailability
+from models.ratelimit import RateLimitCounter
 from models.survey import SurveyInvitation, SurveyResponse
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "Participant",
     "ParticipantRole",
     "ParticipantStatus",
+    "RateLimitCounter",
     "RequestOrigin",
     "RequestPolicy",
     "RequestPriority",

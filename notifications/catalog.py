@@ -184,6 +184,19 @@ class RegistrationConfirmed:
 
 
 @dataclass(frozen=True, slots=True)
+class LoginRequested:
+    """A participant's sign-in link (the portal's magic link): single use, expires at `expires_at`."""
+
+    event: EventInfo
+    recipient: Recipient
+    login_url: str
+    expires_at: datetime
+
+    def __post_init__(self) -> None:
+        _require_aware(self.expires_at)
+
+
+@dataclass(frozen=True, slots=True)
 class RequestsReceived:
     event: EventInfo
     recipient: Recipient
@@ -342,6 +355,7 @@ class OrganizerDigest:
 
 Context: TypeAlias = (
     RegistrationConfirmed
+    | LoginRequested
     | RequestsReceived
     | MatchesSuggested
     | AgendaPublished
@@ -374,6 +388,7 @@ KINDS: dict[str, Kind] = {
     kind.key: kind
     for kind in (
         Kind("registration.confirmed", RegistrationConfirmed, Audience.PARTICIPANT),
+        Kind("login.requested", LoginRequested, Audience.PARTICIPANT),
         Kind("requests.received", RequestsReceived, Audience.PARTICIPANT),
         Kind("matches.suggested", MatchesSuggested, Audience.PARTICIPANT),
         Kind("agenda.published", AgendaPublished, Audience.PARTICIPANT, Calendar.AGENDA),

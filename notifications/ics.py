@@ -7,6 +7,7 @@ Invariants:
 - SEQUENCE is the meeting's version, which grows on every change, so a calendar keeps the newest;
 - METHOD:REQUEST for new and changed meetings, METHOD:CANCEL (STATUS:CANCELLED) for cancelled ones;
   one file has one METHOD, so a change set with both becomes two files;
+- METHOD:PUBLISH for the portal's agenda download and calendar subscription feed;
 - times are written in the event's zone with its VTIMEZONE, so clients show the venue's wall time
   correctly whatever zone the recipient's device is in;
 - LOCATION is the table and the venue; DESCRIPTION names the counterpart, the products and the
@@ -41,7 +42,8 @@ from notifications.catalog import (
 from notifications.render import translate
 
 PRODID = "-//Rueda//Notifications//EN"
-Method = Literal["REQUEST", "CANCEL"]
+# PUBLISH: the portal's download and subscription feed (a calendar to show, not an invitation).
+Method = Literal["REQUEST", "CANCEL", "PUBLISH"]
 
 
 @dataclass(frozen=True, slots=True)

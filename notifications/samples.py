@@ -2,7 +2,7 @@
 benchmark and `rueda mail preview`-style checks.
 
 Invariant: deterministic. Same code, same contexts, so snapshots only change when templates do.
-Cost: building all fourteen takes well under a millisecond.
+Cost: building all fifteen takes well under a millisecond.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from notifications.catalog import (
     FailedMessage,
     FirstMeetingReminder,
     FollowupInvited,
+    LoginRequested,
     MatchesSuggested,
     MeetingCancelled,
     MeetingChange,
@@ -110,6 +111,12 @@ def sample_contexts() -> dict[str, Context]:
             organization="Café Andino SAS",
             portal_url=f"{PORTAL}/me",
             requests_close_at=respond_by,
+        ),
+        "login.requested": LoginRequested(
+            event=SAMPLE_EVENT,
+            recipient=SAMPLE_RECIPIENT,
+            login_url="https://rueda.example.org/login?t=abc.def",
+            expires_at=datetime(2027, 4, 1, 15, 30, tzinfo=UTC),
         ),
         "requests.received": RequestsReceived(
             event=SAMPLE_EVENT,

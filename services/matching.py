@@ -185,7 +185,7 @@ def compute_event_matches(session: Session, event: Event, *, now: datetime) -> M
         supplier, demander = int(meeting.supplier_id), int(meeting.demander_id)
         existing = by_pair.get(frozenset((supplier, demander)))
         if existing is not None:
-            existing.score, existing.explanation = round(meeting.score, 4), meeting.explanation[:500]
+            existing.score, existing.explanation = _stored_score(meeting.score), meeting.explanation[:500]
             if meeting.is_forced:
                 # The organizer required this pair: nobody's answer (or silence) may drop it.
                 existing.status, existing.origin = RequestStatus.ACCEPTED, RequestOrigin.ORGANIZER
@@ -203,7 +203,7 @@ def compute_event_matches(session: Session, event: Event, *, now: datetime) -> M
                 origin=origin,
                 # An organizer's forced pair needs nobody's acceptance.
                 status=RequestStatus.ACCEPTED if meeting.is_forced else RequestStatus.REQUESTED,
-                score=round(meeting.score, 4),
+                score=_stored_score(meeting.score),
                 explanation=meeting.explanation[:500],
                 created_at=now,
                 responded_at=now if meeting.is_forced else None,
@@ -246,3 +246,9 @@ def respond_to_request(
     request.responded_at = now
     session.add(request)
     return request
+
+
+def _stored_score(score: float) -> float:
+    """The engine's utility can be negative (a pair someone must meet despite, say, no common
+    language: the penalty is in the explanation); the stored score is a quality from 0 up."""
+    return max(0.0, round(score, 4))

@@ -13,6 +13,9 @@ maximum resident set size (`resource.getrusage`). That peak only grows, so sizes
 large and each row reports the peak reached so far; `tracemalloc` was not used because it slows
 Python code several times over and would distort the seconds.
 
+Research rows also carry the planted breaks: the breaks of the hidden schedule the generator drew
+the meetings from (`generator.generate_planted`), so the optimum is at most that number.
+
 Cost: the sum of the time limits, plus the baselines (well under a second each).
 """
 
@@ -28,6 +31,7 @@ from random import Random
 from engine.scheduling.core import State, compile_instance
 from engine.scheduling.generator import (
     generate_instance,
+    generate_planted,
     large_config,
     macro_config,
     research_config,
@@ -57,6 +61,8 @@ class BenchRow:
     seconds: float
     peak_mb: float
     status: str
+    # Breaks of the hidden schedule of a planted instance (an upper bound on the optimum).
+    planted_breaks: int | None = None
 
     @property
     def share_of_bound(self) -> float:
@@ -89,7 +95,14 @@ def _peak_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def _row(size: str, instance: Instance, solver: str, result: ScheduleResult, seconds: float) -> BenchRow:
+def _row(
+    size: str,
+    instance: Instance,
+    solver: str,
+    result: ScheduleResult,
+    seconds: float,
+    planted_breaks: int | None = None,
+) -> BenchRow:
     s = result.stats
     return BenchRow(
         size=size,
@@ -108,17 +121,27 @@ def _row(size: str, instance: Instance, solver: str, result: ScheduleResult, sec
         seconds=round(seconds, 2),
         peak_mb=round(_peak_mb(), 1),
         status=str(result.status),
+        planted_breaks=planted_breaks,
     )
 
 
 def bench_instances(size: str, seed: int) -> list[Instance]:
+    return [instance for instance, _ in bench_cases(size, seed)]
+
+
+def bench_cases(size: str, seed: int) -> list[tuple[Instance, int | None]]:
+    """The instances of a size, each with its planted breaks (None when not planted)."""
     if size == "macro":
-        return [generate_instance(macro_config(), seed)]
+        return [(generate_instance(macro_config(), seed), None)]
     if size == "large":
-        return [generate_instance(large_config(), seed)]
+        return [(generate_instance(large_config(), seed), None)]
     if size == "research":
         rng = Random(seed)
-        return [generate_instance(research_config(rng, i + 1), seed + i) for i in range(RESEARCH_INSTANCES)]
+        cases: list[tuple[Instance, int | None]] = []
+        for i in range(RESEARCH_INSTANCES):
+            planted = generate_planted(research_config(rng, i + 1), seed + i)
+            cases.append((planted.instance, planted.breaks))
+        return cases
     raise ValueError(f"unknown size {size!r}; expected one of {', '.join(SIZES)}")
 
 
@@ -130,27 +153,29 @@ def run_benchmarks(sizes: Iterable[str], *, seed: int, time_limit: float | None 
     rows: list[BenchRow] = []
     for size in sizes:
         limit = time_limit if time_limit is not None else (60.0 if size == "large" else 10.0)
-        for instance in bench_instances(size, seed):
+        for instance, planted in bench_cases(size, seed):
             started = time.perf_counter()
             baseline = first_fit(instance)
-            rows.append(_row(size, instance, "first-fit", baseline, time.perf_counter() - started))
+            rows.append(_row(size, instance, "first-fit", baseline, time.perf_counter() - started, planted))
             started = time.perf_counter()
             ours = solve(instance, time_limit=limit, seed=seed)
-            rows.append(_row(size, instance, "rueda", ours, time.perf_counter() - started))
+            rows.append(_row(size, instance, "rueda", ours, time.perf_counter() - started, planted))
     return rows
 
 
 def rows_to_markdown(rows: list[BenchRow]) -> str:
     header = (
         "| size | instance | solver | participants | meetings | slots | placed | % of bound "
-        "| breaks | breaks/participant | max breaks | break bound | seconds | peak MB | status |"
+        "| breaks | breaks/participant | max breaks | break bound | planted breaks | seconds "
+        "| peak MB | status |"
     )
-    lines = [header, "|" + "---|" * 15]
+    lines = [header, "|" + "---|" * 16]
     for r in rows:
+        planted = "-" if r.planted_breaks is None else str(r.planted_breaks)
         lines.append(
             f"| {r.size} | {r.instance} | {r.solver} | {r.participants} | {r.meetings} | {r.slots} "
             f"| {r.placed} / {r.upper_bound_placed} | {r.share_of_bound:.3f} | {r.breaks} "
-            f"| {r.breaks_per_participant:.3f} | {r.max_breaks} | {r.lower_bound_breaks} | {r.seconds:.2f} "
-            f"| {r.peak_mb:.0f} | {r.status} |"
+            f"| {r.breaks_per_participant:.3f} | {r.max_breaks} | {r.lower_bound_breaks} | {planted} "
+            f"| {r.seconds:.2f} | {r.peak_mb:.0f} | {r.status} |"
         )
     return "\n".join(lines) + "\n"

@@ -69,15 +69,10 @@ def reoptimize(
     require_all: bool = False,
     keep_placed: bool = False,
     wall_limit: float | None = None,
-    break_limit: int | None = None,
-    worst_limit: int | None = None,
 ) -> SolveOutcome:
     """Re-place the meetings in `free` optimally (within the budget); see the module docstring.
 
-    With `break_limit` (and optionally `worst_limit`), the model instead asks for any schedule
-    with at most that many breaks in total (and for the worst participant): a feasibility question,
-    often easier to answer than an optimisation is to close. `infeasible` in the outcome then
-    proves the limits cannot be met by any schedule of the free meetings.
+    (With every meeting placed on a small instance, `exact.py` asks the break questions instead.)
     """
     c = state.c
     before = state.score()
@@ -208,12 +203,7 @@ def reoptimize(
     k1 = (total_bound + 1) * k2
     # Forced meetings add a constant; leaving them out keeps the LP relaxation about breaks.
     priority_term = sum(c.priority[m] * v for m in free if m not in forced for _, _, v in xs[m])
-    if break_limit is None:
-        model.maximize(k1 * priority_term - k2 * sum(breaks_vars) - worst)
-    else:
-        model.add(sum(breaks_vars) + sum(others) <= break_limit)
-        if worst_limit is not None:
-            model.add(worst <= worst_limit)
+    model.maximize(k1 * priority_term - k2 * sum(breaks_vars) - worst)
     for m, s, t in old:
         for s2, t2, v in xs[m]:
             model.add_hint(v, s2 == s and t2 in (t, _POOL))

@@ -15,9 +15,13 @@ Pipeline:
 3. CP-SAT large-neighbourhood search: each step frees the meetings of one participant with breaks
    and of its partners on that day, and re-solves that piece exactly with everyone else fixed; a
    step is kept only if it is no worse.
-4. Small instances (<= `EXACT_LIMIT` meetings) also get the whole CP-SAT model: once right after
-   the first start (easy instances are proven there and stop), and again after steps 2-3; it
-   proves optimality, or for `schedule_all` impossibility, when it can.
+4. Small instances (<= `EXACT_LIMIT` meetings) also get whole-instance CP-SAT models. While
+   meetings are unplaced, the model of `cpsat.py`: once right after the first start (easy
+   instances are proven there and stop), and again after steps 2-3; it proves optimality, or for
+   `schedule_all` impossibility, when it can. Once every placeable meeting is placed, only breaks
+   are left and the break models of `exact.py` take over (`_minimize_breaks`): first "everyone at
+   its break lower bound?" (found: optimal; disproved: the bound rises by one), then restarts,
+   and the minimisation, which proves optimality or gives a lower bound.
 
 Determinism: everything is driven by `random.Random(seed)` and by deterministic budgets: pass
 and restart counts for the heuristics, and for CP-SAT one worker, a fixed seed and `max_deterministic_time`,
@@ -34,9 +38,10 @@ from __future__ import annotations
 import time
 from random import Random
 
-from engine.scheduling.bounds import compute_bounds
+from engine.scheduling.bounds import break_lower_bounds, compute_bounds
 from engine.scheduling.core import Compiled, State, compile_instance
 from engine.scheduling.cpsat import reoptimize
+from engine.scheduling.exact import minimize_breaks, reach_bound
 from engine.scheduling.heuristics import (
     DEFAULT_START_SLACK,
     construct,
@@ -82,8 +87,18 @@ _START_SLACKS = (DEFAULT_START_SLACK, 1, 5)
 # Share of the CP-SAT budget for the first, proof-seeking whole-model solve on small instances.
 _QUICK_SHARE = 0.15
 # Small instances: a smaller share for restarts, and half the CP-SAT budget for neighbourhoods.
-_SMALL_RESTART_SHARE = 0.3
+_SMALL_RESTART_SHARE = 0.15
 _SMALL_NEIGHBOURHOOD_SHARE = 0.5
+# CP-SAT deterministic time per second of the time limit on small instances. Higher than
+# `_DETERMINISTIC_PER_SECOND`: on the research shapes the break models need 0.2-3 units to reach a
+# zero-break or at-the-bound schedule, and a 300-meeting model still finishes its budget within
+# the limit at a moderate load; under heavy load the wall-clock net can cut it (see "Determinism").
+_SMALL_DETERMINISTIC_PER_SECOND = 0.4
+# Share of the small-instance CP-SAT budget for `reach_bound`; `minimize_breaks` gets the rest.
+_REACH_SHARE = 0.5
+# Wall seconds that building and presolving the whole break model takes at forum size on a
+# loaded machine (measured 0.6 s at a load average of 6); with less time left it is skipped.
+_MODEL_SECONDS = 1.0
 
 
 def meeting_order(c: Compiled, rng: Random) -> list[int]:
@@ -131,8 +146,13 @@ def build_result(
     status: ScheduleStatus,
     locked: frozenset[str] = frozenset(),
     proven_priority: int | None = None,
+    proven_breaks: int = 0,
 ) -> ScheduleResult:
-    """Turn a state into a `ScheduleResult` with bounds, statistics and reasons."""
+    """Turn a state into a `ScheduleResult` with bounds, statistics and reasons.
+
+    `proven_breaks`: a lower bound on breaks proven by CP-SAT for schedules of the placed priority
+    (`exact.py`); the reported bound is the larger of it and the bounds of `bounds.py`.
+    """
     c = state.c
     assignments = tuple(
         Assignment(
@@ -156,10 +176,9 @@ def build_result(
             upper_placed = min(upper_placed, proven_priority // weights.pop())
     breaks = sum(state.brk)
     worst = max(state.brk, default=0)
+    lower_breaks = max(bounds.lower_total_breaks, proven_breaks)
     if status is ScheduleStatus.FEASIBLE and (
-        priority == upper_priority
-        and breaks == bounds.lower_total_breaks
-        and worst == bounds.lower_max_breaks
+        priority == upper_priority and breaks == lower_breaks and worst == bounds.lower_max_breaks
     ):
         status = ScheduleStatus.OPTIMAL
     if c.schedule_all and unscheduled and status in (ScheduleStatus.FEASIBLE, ScheduleStatus.OPTIMAL):
@@ -177,9 +196,7 @@ def build_result(
             max_breaks=worst,
             upper_bound_placed=max(upper_placed, placed),
             # Proven optimal: no schedule placing as much has fewer breaks than this one.
-            lower_bound_breaks=breaks
-            if status is ScheduleStatus.OPTIMAL
-            else min(bounds.lower_total_breaks, breaks),
+            lower_bound_breaks=breaks if status is ScheduleStatus.OPTIMAL else min(lower_breaks, breaks),
             seconds=round(seconds, 3),
             upper_bound_priority=max(upper_priority, priority),
         ),
@@ -297,23 +314,27 @@ def solve(instance: Instance, *, time_limit: float, seed: int) -> ScheduleResult
     rng = Random(seed)
     status = ScheduleStatus.FEASIBLE
     proven: int | None = None
+    proven_breaks = 0
     if c.n_meetings <= EXACT_LIMIT:
         # Restarts have their share of the time; CP-SAT a deterministic budget for the rest.
-        budget = max(0.0, time_limit) * (1 - _SMALL_RESTART_SHARE) * _DETERMINISTIC_PER_SECOND
+        budget = max(0.0, time_limit) * (1 - _SMALL_RESTART_SHARE) * _SMALL_DETERMINISTIC_PER_SECOND
         # Easy small instances are proven optimal from the first start in a fraction of the
         # budget; only the others are worth restarts and neighbourhoods.
         state = _best_start(c, rng, count=1, deadline=deadline)
-        status, proven, impossible = _solve_exactly(
-            state, seed=seed, budget=budget * _QUICK_SHARE, deadline=deadline, impossible=False
-        )
-        if proven is None:
+        impossible = False
+        if not _all_placed(state):
+            status, proven, impossible = _solve_exactly(
+                state, seed=seed, budget=budget * _QUICK_SHARE, deadline=deadline, impossible=False
+            )
+            budget *= 1 - _QUICK_SHARE
+        if proven is None and not _all_placed(state):
             starts = start_count(c, time_limit, _SMALL_RESTART_SHARE)
             if starts > 1:
                 other = _best_start(c, rng, count=starts - 1, deadline=deadline, offset=1)
                 if other.score() > state.score():
                     state = other
-            # Measured on the research shapes: neighbourhoods took 9 -> 3, 18 -> 14 and 5 -> 3
-            # breaks where the whole model alone found nothing better in the same budget.
+            # Measured on the earlier research shapes: neighbourhoods took 9 -> 3, 18 -> 14 and
+            # 5 -> 3 breaks where the whole model alone found nothing better in the same budget.
             search_neighbourhoods(
                 state,
                 rng,
@@ -322,10 +343,23 @@ def solve(instance: Instance, *, time_limit: float, seed: int) -> ScheduleResult
                 deadline=deadline,
                 frozen=set(),
             )
-            rest = budget * (1 - _QUICK_SHARE - _SMALL_NEIGHBOURHOOD_SHARE)
-            status, proven, _ = _solve_exactly(
-                state, seed=seed, budget=rest, deadline=deadline, impossible=impossible
+            budget *= 1 - _SMALL_NEIGHBOURHOOD_SHARE
+            if not _all_placed(state):
+                status, proven, _ = _solve_exactly(
+                    state, seed=seed, budget=budget, deadline=deadline, impossible=impossible
+                )
+                budget = 0.0
+        if proven is None and _all_placed(state):
+            state, status, proven_breaks = _minimize_breaks(
+                state,
+                rng,
+                seed=seed,
+                budget=budget,
+                deadline=deadline,
+                starts=start_count(c, time_limit, _SMALL_RESTART_SHARE),
             )
+            if status is ScheduleStatus.OPTIMAL:
+                proven = state.placed_priority()
     else:
         budget = max(0.0, time_limit) * (1 - _RESTART_SHARE) * _DETERMINISTIC_PER_SECOND
         state = _best_start(c, rng, count=start_count(c, time_limit, _RESTART_SHARE), deadline=deadline)
@@ -339,7 +373,68 @@ def solve(instance: Instance, *, time_limit: float, seed: int) -> ScheduleResult
         )
     # Nothing is frozen here, so this always succeeds (at worst by unplacing meetings).
     enforce_spread(state, set())
-    return build_result(state, seconds=time.perf_counter() - started, status=status, proven_priority=proven)
+    return build_result(
+        state,
+        seconds=time.perf_counter() - started,
+        status=status,
+        proven_priority=proven,
+        proven_breaks=proven_breaks,
+    )
+
+
+def _all_placed(state: State) -> bool:
+    """Every meeting that has an allowed slot is placed: the placed priority is the largest."""
+    c = state.c
+    return all(state.slot_of[m] >= 0 for m in range(c.n_meetings) if c.allowed[m])
+
+
+def _minimize_breaks(
+    state: State, rng: Random, *, seed: int, budget: float, deadline: float, starts: int
+) -> tuple[State, ScheduleStatus, int]:
+    """Small instance, every placeable meeting placed: only breaks are left (see `exact.py`).
+
+    1. If every participant already sits at its break lower bound, the schedule is optimal.
+    2. Ask CP-SAT for a schedule with everyone at its bound (`reach_bound`): found, it is optimal;
+       proven impossible, the bound on the total rises by one.
+    3. Restarts of the construction, for a better start (hint) of step 4.
+    4. Minimise (breaks, worst) from the best schedule (`minimize_breaks`), which proves
+       optimality when it finishes, and otherwise gives a lower bound on the total.
+
+    Returns the schedule, its status and a proven lower bound on its total breaks.
+    """
+    c = state.c
+    lower = break_lower_bounds(c, state.placed_priority())
+    if state.total_breaks == sum(lower) and max(state.brk, default=0) == max(lower, default=0):
+        return state, ScheduleStatus.OPTIMAL, state.total_breaks
+    reached = reach_bound(
+        state,
+        lower,
+        deterministic_time=budget * _REACH_SHARE,
+        seed=seed,
+        wall_limit=deadline - time.perf_counter(),
+    )
+    if reached.optimal:
+        return state, ScheduleStatus.OPTIMAL, state.total_breaks
+    proven_breaks = reached.lower_bound
+    if starts > 1:
+        other = _best_start(c, rng, count=starts - 1, deadline=deadline, offset=1)
+        if _all_placed(other) and other.score() > state.score():
+            state = other
+    # No neighbourhood search here: measured on eight forums that did not reach their bound, it
+    # took twice the wall time (a model is built per step) for no fewer breaks (120 against 115 in all).
+    rest = max(0.0, budget - reached.deterministic_time)
+    if deadline - time.perf_counter() < _MODEL_SECONDS:
+        # Safety net only: on an overloaded machine there is no time left to even build the model.
+        return state, ScheduleStatus.FEASIBLE, proven_breaks
+    outcome = minimize_breaks(
+        state,
+        deterministic_time=max(0.01, rest),
+        seed=seed,
+        wall_limit=deadline - time.perf_counter(),
+    )
+    if outcome.optimal:
+        return state, ScheduleStatus.OPTIMAL, state.total_breaks
+    return state, ScheduleStatus.FEASIBLE, max(proven_breaks, outcome.lower_bound)
 
 
 def _solve_exactly(
@@ -349,9 +444,8 @@ def _solve_exactly(
 
     Returns the status, the proven optimal priority (None if not proven) and whether
     `schedule_all` is proven impossible (pass it back in to skip that model next time).
-    When every meeting is placed, the priority is optimal and only breaks are left, so instead of
-    one optimisation it asks a series of feasibility questions ("fewer breaks than now?", then
-    "a better worst agenda?"): each yes improves the schedule, and a no is a proof.
+    When every placeable meeting is placed, the priority is optimal and only breaks are left; it
+    then returns at once and `_minimize_breaks` takes over.
     """
     c = state.c
     everything = list(range(c.n_meetings))
@@ -369,9 +463,8 @@ def _solve_exactly(
         if outcome.optimal:
             return ScheduleStatus.OPTIMAL, state.placed_priority(), False
         impossible = outcome.infeasible
-    if all(s >= 0 for s in state.slot_of):
-        if _tighten(state, seed=seed, budget=budget, deadline=deadline):
-            return ScheduleStatus.OPTIMAL, state.placed_priority(), False
+    if _all_placed(state):
+        # Only breaks are left: `_minimize_breaks` takes over.
         return ScheduleStatus.FEASIBLE, None, False
     outcome = reoptimize(
         state,
@@ -385,46 +478,3 @@ def _solve_exactly(
         proven = ScheduleStatus.SCHEDULE_ALL_IMPOSSIBLE if impossible else ScheduleStatus.OPTIMAL
         return proven, state.placed_priority(), impossible
     return unproven, None, impossible
-
-
-def _tighten(state: State, *, seed: int, budget: float, deadline: float) -> bool:
-    """With every meeting placed: ask for fewer breaks, then a better worst agenda, until CP-SAT
-    says no (returns True: proven optimal) or the budget runs out (returns False)."""
-    everything = list(range(state.c.n_meetings))
-    proven_breaks = state.total_breaks == 0
-    while not proven_breaks and budget > 0:
-        outcome = reoptimize(
-            state,
-            everything,
-            deterministic_time=budget,
-            seed=seed,
-            require_all=True,
-            break_limit=state.total_breaks - 1,
-            wall_limit=deadline - time.perf_counter(),
-        )
-        budget -= outcome.deterministic_time
-        proven_breaks = outcome.infeasible or state.total_breaks == 0
-        if not outcome.improved and not proven_breaks:
-            return False
-    if not proven_breaks:
-        return False
-    # Any schedule with B breaks has a participant with at least ceil(B / participants) of them.
-    people = max(1, len(state.c.participant_ids))
-    least_worst = -(-state.total_breaks // people)
-    while max(state.brk, default=0) > least_worst and budget > 0:
-        outcome = reoptimize(
-            state,
-            everything,
-            deterministic_time=budget,
-            seed=seed,
-            require_all=True,
-            break_limit=state.total_breaks,
-            worst_limit=max(state.brk, default=0) - 1,
-            wall_limit=deadline - time.perf_counter(),
-        )
-        budget -= outcome.deterministic_time
-        if outcome.infeasible:
-            return True
-        if not outcome.improved:
-            return False
-    return max(state.brk, default=0) == least_worst

@@ -22,6 +22,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.timeout(900)  # about 4 minutes on 2 quiet cores; the default 300 s is for unit tests
 def test_demo_runs_the_lifecycle_and_exits(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RUEDA_", "PREFECT_"))}
     env.update(

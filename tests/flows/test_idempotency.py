@@ -9,9 +9,9 @@ deployments without a place in this walk fails `test_the_walk_covers_every_deplo
 from __future__ import annotations
 
 import os
-from datetime import date
 import socket
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 

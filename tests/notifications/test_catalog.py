@@ -25,11 +25,12 @@ from notifications.samples import sample_contexts, sample_meetings
 pytestmark = pytest.mark.unit
 
 
-def test_catalog_has_the_kinds_of_issue_4() -> None:
+def test_catalog_has_the_kinds_of_issues_4_and_6() -> None:
     assert sorted(KINDS) == [
         "agenda.changed",
         "agenda.published",
         "followup.invited",
+        "login.requested",
         "matches.suggested",
         "meeting.cancelled",
         "mission.deadline-approaching",

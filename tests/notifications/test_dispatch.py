@@ -59,8 +59,8 @@ def test_dispatch_delivers_every_kind_with_calendar_files(
         session.commit()
         expected_ids = {r.message_id: r.kind for r in session.exec(select(Notification)).all()}
     report = dispatch_due(engine, smtp, clock=lambda: now)
-    assert (report.sent, report.failed, report.retried, report.batches) == (14, 0, 0, 1)
-    assert _statuses(engine) == [("sent", 1, None)] * 14
+    assert (report.sent, report.failed, report.retried, report.batches) == (15, 0, 0, 1)
+    assert _statuses(engine) == [("sent", 1, None)] * 15
     entries = sink.entries()
     assert Counter(e.message_id for e in entries) == Counter(list(expected_ids))
     assert {e.rcpt_tos[0] for e in entries} == {"p0@example.org", "p1@example.org", "p2@example.org"}

@@ -18,6 +18,7 @@ from models import (
     MeetingSeat,
     Participant,
     RequestOrigin,
+    RequestPriority,
     RequestStatus,
     WaitlistEntry,
 )
@@ -156,3 +157,52 @@ def test_every_step_twice_changes_nothing(engine: Engine, now: datetime) -> None
             again = step(session, get_event_by_slug(session, "rueda-test"))
         assert again.changed is False
         assert _snapshot(engine) == before
+
+
+def test_a_must_meet_request_without_a_common_language_is_scored_zero_not_refused(
+    engine: Engine, now: datetime
+) -> None:
+    # The engine's utility for this pair is negative (no common language); the database holds
+    # scores from 0 up, so the stored score is 0 and the penalty stays in the explanation.
+    with transaction(engine) as session:
+        event = make_event(session, now, tables=["T1"])
+        buyer = make_participant(
+            session,
+            event,
+            now,
+            "ann@buyer.us",
+            country="US",
+            host_table="T1",
+            **{**COFFEE_BUYER, "spoken_languages": ["en"]},
+        )
+        seller = make_participant(
+            session,
+            event,
+            now,
+            "carla@cafe.co",
+            organization="Café Uno",
+            **{
+                **COFFEE_SELLER,
+                "offer_hs": ["6109"],
+                "offer_description": "camisetas",
+                "spoken_languages": ["es"],
+            },
+        )
+        session.add(
+            MeetingRequest(
+                event_id=event.id,
+                requester_id=seller.id,
+                target_id=buyer.id,
+                priority=RequestPriority.MUST,
+                origin=RequestOrigin.PARTICIPANT,
+                status=RequestStatus.REQUESTED,
+                created_at=now,
+            )
+        )
+        close_registration(session, event, now=now)
+    with transaction(engine) as session:
+        summary = compute_event_matches(session, get_event_by_slug(session, "rueda-test"), now=now)
+        request = session.exec(select(MeetingRequest)).one()
+    assert (summary.suggested, summary.annotated) == (0, 1)
+    assert request.score == 0.0
+    assert request.explanation is not None and "language" in request.explanation

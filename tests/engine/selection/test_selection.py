@@ -59,7 +59,10 @@ def test_quotas_take_seats_before_rank_and_the_rest_go_by_score() -> None:
         6: Decision.REJECTED,
     }
     by_id = {o.applicant_id: o for o in result.outcomes}
-    assert by_id[4].reasons == ("selected for an inclusion seat: women-led (quota 1)", "readiness score 26.0/100")
+    assert by_id[4].reasons == (
+        "selected for an inclusion seat: women-led (quota 1)",
+        "readiness score 26.0/100",
+    )
     assert by_id[1].reasons == ("selected on readiness: rank 1 of 5 eligible", "readiness score 50.0/100")
     assert by_id[3].reasons == (
         "wait-listed: capacity of 3 reached; rank 3 of 5",

@@ -1,0 +1,25 @@
+"""`python -m portal`: serve the portal with uvicorn on settings.portal.host:port."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from config import get_settings
+from portal.app import create_app
+
+
+def main() -> None:
+    settings = get_settings()
+    # proxy_headers: behind a reverse proxy listed in FORWARDED_ALLOW_IPS, the client address (and so
+    # the rate limits) is the real client's, not the proxy's.
+    uvicorn.run(
+        create_app(settings),
+        host=settings.portal.host,
+        port=settings.portal.port,
+        proxy_headers=True,
+        access_log=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

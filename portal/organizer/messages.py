@@ -1,0 +1,170 @@
+"""Translations of the organizer pages: English text -> (Spanish, Portuguese).
+
+The participant pages' catalog (portal.messages) is loaded first and wins for text both use ("Log
+out", "Table"...), so the two catalogs never register different translations of one text."""
+
+from __future__ import annotations
+
+from portal import messages as _participant_messages  # noqa: F401  (loaded first: it wins on shared text)
+from portal.i18n import catalog, register_messages
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "Organizer": ("Organización", "Organização"),
+    "My events": ("Mis eventos", "Meus eventos"),
+    "Dashboard": ("Tablero", "Painel"),
+    "Check-in desk": ("Registro de llegada", "Credenciamento"),
+    "Event setup": ("Configuración del evento", "Configuração do evento"),
+    "Log out": ("Salir", "Sair"),
+    "Check-in code": ("Código de registro de llegada", "Código de credenciamento"),
+    "Scan the QR code on the participant's agenda, or type or paste its code, then press Enter.": (
+        "Escanee el código QR de la agenda del participante, o escriba o pegue su código, y pulse Enter.",
+        "Leia o código QR da agenda do participante, ou digite ou cole o código, e pressione Enter.",
+    ),
+    "Find by code": ("Buscar por código", "Buscar por código"),
+    "Name, email or company": ("Nombre, correo o empresa", "Nome, e-mail ou empresa"),
+    "Search": ("Buscar", "Buscar"),
+    "Results": ("Resultados", "Resultados"),
+    "Nobody matches.": ("Nadie coincide.", "Ninguém corresponde."),
+    "Status": ("Estado", "Status"),
+    "Your role": ("Su rol", "Seu papel"),
+    "organizer": ("organizador", "organizador"),
+    "staff": ("personal de apoyo", "equipe de apoio"),
+    "Figures": ("Cifras", "Números"),
+    "Registrations": ("Inscripciones", "Inscrições"),
+    "confirmed": ("confirmadas", "confirmadas"),
+    "withdrawn": ("retiradas", "desistências"),
+    "buyers": ("compradores", "compradores"),
+    "sellers": ("vendedores", "vendedores"),
+    "Request acceptance rate": ("Tasa de aceptación de solicitudes", "Taxa de aceitação das solicitações"),
+    "{accepted} accepted of {decided} decided; {pending} pending": (
+        "{accepted} aceptadas de {decided} decididas; {pending} pendientes",
+        "{accepted} aceitas de {decided} decididas; {pending} pendentes",
+    ),
+    "Meetings": ("Citas", "Reuniões"),
+    "held": ("realizadas", "realizadas"),
+    "checked in": ("con llegada registrada", "com chegada registrada"),
+    "cancelled": ("canceladas", "canceladas"),
+    "Empty seats": ("Puestos libres", "Lugares livres"),
+    "of {seats} (slots × tables)": ("de {seats} (franjas × mesas)", "de {seats} (horários × mesas)"),
+    "Waiting list": ("Lista de espera", "Lista de espera"),
+    "No-shows": ("Inasistencias", "Ausências"),
+    "Email failures": ("Correos fallidos", "E-mails com falha"),
+    "sent": ("enviados", "enviados"),
+    "pending": ("pendientes", "pendentes"),
+    "Lifecycle": ("Etapas del evento", "Etapas do evento"),
+    "Each button starts the step on the Prefect server; follow it there.": (
+        "Cada botón inicia la etapa en el servidor Prefect; sígala allí.",
+        "Cada botão inicia a etapa no servidor Prefect; acompanhe-a lá.",
+    ),
+    "Schedule": ("Agenda general", "Agenda geral"),
+    "{empty} empty seats on this day.": (
+        "{empty} puestos libres este día.",
+        "{empty} lugares livres neste dia.",
+    ),
+    "Slot": ("Franja", "Horário"),
+    "Empty": ("Libres", "Livres"),
+    "empty": ("libre", "livre"),
+    "Requester": ("Solicitante", "Solicitante"),
+    "Counterpart": ("Contraparte", "Contraparte"),
+    "Reason": ("Motivo", "Motivo"),
+    "Nobody is waiting.": ("Nadie está en espera.", "Ninguém está na espera."),
+    "Table": ("Mesa", "Mesa"),
+    "Host": ("Anfitrión", "Anfitrião"),
+    "Visitor": ("Visitante", "Visitante"),
+    "No no-shows recorded.": ("No hay inasistencias registradas.", "Nenhuma ausência registrada."),
+    "Recipient": ("Destinatario", "Destinatário"),
+    "Message": ("Mensaje", "Mensagem"),
+    "Attempts": ("Intentos", "Tentativas"),
+    "No email has failed.": ("Ningún correo ha fallado.", "Nenhum e-mail falhou."),
+    "Time": ("Hora", "Hora"),
+    "Actions": ("Acciones", "Ações"),
+    "Check in": ("Registrar llegada", "Registrar chegada"),
+    "No-show": ("No asistió", "Não compareceu"),
+    "No meetings.": ("Sin citas.", "Sem reuniões."),
+    "Next participant": ("Siguiente participante", "Próximo participante"),
+    "Signed in as {name}.": ("Sesión iniciada como {name}.", "Conectado como {name}."),
+    "You are not a member of any event yet.": (
+        "Todavía no es miembro de ningún evento.",
+        "Você ainda não é membro de nenhum evento.",
+    ),
+    "Started: {step}": ("Iniciado: {step}", "Iniciado: {step}"),
+    "Prefect run {name} was created for {event}.": (
+        "Se creó la ejecución de Prefect {name} para {event}.",
+        "A execução do Prefect {name} foi criada para {event}.",
+    ),
+    "Follow the run in Prefect": ("Seguir la ejecución en Prefect", "Acompanhar a execução no Prefect"),
+    "Not started: {step}": ("No iniciado: {step}", "Não iniciado: {step}"),
+    "The Prefect server did not accept the run. Check that `rueda up` is running, then try again.": (
+        "El servidor Prefect no aceptó la ejecución. Verifique que `rueda up` esté corriendo y vuelva a intentarlo.",
+        "O servidor Prefect não aceitou a execução. Verifique se `rueda up` está rodando e tente de novo.",
+    ),
+    "Back to the dashboard": ("Volver al tablero", "Voltar ao painel"),
+    "Organizer sign-in": ("Ingreso de organizadores", "Acesso de organizadores"),
+    "Email": ("Correo electrónico", "E-mail"),
+    "Password": ("Contraseña", "Senha"),
+    "Sign in": ("Ingresar", "Entrar"),
+    "Accounts are created by the event's administrators with `rueda user add`.": (
+        "Los administradores del evento crean las cuentas con `rueda user add`.",
+        "Os administradores do evento criam as contas com `rueda user add`.",
+    ),
+    "Times are in the event's time zone ({tz}). The schedule and the tables change with `rueda event update`.": (
+        "Las horas están en la zona horaria del evento ({tz}). La agenda y las mesas se cambian con `rueda event update`.",
+        "Os horários estão no fuso horário do evento ({tz}). A agenda e as mesas mudam com `rueda event update`.",
+    ),
+    "Name": ("Nombre", "Nome"),
+    "Venue": ("Lugar", "Local"),
+    "Address": ("Dirección", "Endereço"),
+    "City": ("Ciudad", "Cidade"),
+    "Registration opens": ("Apertura de inscripciones", "Abertura das inscrições"),
+    "Registration closes": ("Cierre de inscripciones", "Encerramento das inscrições"),
+    "Requests close": ("Cierre de solicitudes", "Encerramento das solicitações"),
+    "Minimum meetings per participant": (
+        "Mínimo de citas por participante",
+        "Mínimo de reuniões por participante",
+    ),
+    "Maximum meetings per participant": (
+        "Máximo de citas por participante",
+        "Máximo de reuniões por participante",
+    ),
+    "Who may ask whom": ("Quién puede solicitar a quién", "Quem pode solicitar a quem"),
+    "Sellers ask buyers": ("Los vendedores solicitan a los compradores", "Vendedores solicitam compradores"),
+    "Buyers ask sellers": ("Los compradores solicitan a los vendedores", "Compradores solicitam vendedores"),
+    "Sellers and buyers ask each other": (
+        "Vendedores y compradores se solicitan entre sí",
+        "Vendedores e compradores solicitam uns aos outros",
+    ),
+    "Anyone asks anyone": ("Cualquiera solicita a cualquiera", "Qualquer um solicita qualquer um"),
+    "Save": ("Guardar", "Salvar"),
+    "Enter a valid email address, like name@company.com.": (
+        "Escriba un correo electrónico válido, como nombre@empresa.com.",
+        "Digite um e-mail válido, como nome@empresa.com.",
+    ),
+    "Enter your password.": ("Escriba su contraseña.", "Digite sua senha."),
+    "The email or the password is not right.": (
+        "El correo o la contraseña no son correctos.",
+        "O e-mail ou a senha não estão corretos.",
+    ),
+    "The event was saved.": ("El evento se guardó.", "O evento foi salvo."),
+    "Not started": ("No iniciado", "Não iniciado"),
+    "Started": ("Iniciado", "Iniciado"),
+    "This is not a check-in code of this event.": (
+        "Este no es un código de registro de llegada de este evento.",
+        "Este não é um código de credenciamento deste evento.",
+    ),
+    "Meeting checked in.": ("Llegada a la cita registrada.", "Chegada à reunião registrada."),
+    "This meeting was already checked in.": (
+        "La llegada a esta cita ya estaba registrada.",
+        "A chegada a esta reunião já estava registrada.",
+    ),
+    "Meeting marked as a no-show; its seat goes back to the waiting list.": (
+        "Cita marcada como inasistencia; su puesto vuelve a la lista de espera.",
+        "Reunião marcada como ausência; o lugar volta para a lista de espera.",
+    ),
+    "This meeting was already a no-show.": (
+        "Esta cita ya estaba marcada como inasistencia.",
+        "Esta reunião já estava marcada como ausência.",
+    ),
+}
+
+_known = catalog()
+register_messages({text: pair for text, pair in MESSAGES.items() if text not in _known})

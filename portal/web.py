@@ -1,0 +1,391 @@
+"""Web plumbing shared by every portal page: templates and languages, the database session, signed
+cookie sessions, CSRF, security headers, rate limits and error pages.
+
+How to use it from a router (participant pages, organizer pages):
+
+    from portal.web import CsrfProtected, DbSession, render, run_write
+
+    router = APIRouter(prefix="/organizer", dependencies=[CsrfProtected])
+
+    @router.get("/things")
+    def things(request: Request, db: DbSession) -> HTMLResponse:
+        return render(request, "organizer/things.html", {"things": load_things(db)})
+
+    @router.post("/things")
+    def add_thing(request: Request, name: Annotated[str, Form()]) -> Response:
+        run_write(request, lambda s: add_thing_service(s, name, now=utc_now()))
+        return redirect(request, "/organizer/things")
+
+- `render(request, template, context, status_code=200)`: a page from `portal/templates/` (put
+  organizer pages under `portal/templates/organizer/` and extend `base.html`). Every template
+  sees `request`, `lang`, `_` (translate, `_("Hello {name}", name=x)`), `csrf_input()` (the
+  hidden field every POST form must contain), `csrf_token`, `public_url`, `static(path)` and
+  the filters `local_datetime`, `local_date`, `local_time` (`value|local_time(tz)`).
+- `CsrfProtected`: a router dependency that refuses (403) any POST, PUT, PATCH or DELETE whose
+  `csrf_token` form field (or `X-CSRF-Token` header) does not match the session's token. JSON
+  APIs authenticated by bearer tokens, not cookies, do not need it.
+- `DbSession`: a read session for the request (closed afterwards, never committed), for routes
+  that only read. Writes go through `run_write(request, work)`, one transaction retried on a lost
+  unique-key race (`services.db.run_in_transaction`); services never commit. A route that writes
+  reads with `run_read(request, work)` instead of `DbSession` (see run_read: SQLite locks).
+- `enforce_rate_limit(request, rule, identifier)`: counts a hit in the shared database counter
+  and raises 429 (with Retry-After) past the limit; `rate_rules(settings)` has the configured
+  rules (`login`, `login-email`, `register`).
+- Sessions: `request.session` is a signed cookie (`rueda_session`: HttpOnly, SameSite=Lax, Secure
+  when the public URL is https). Participants are `session["participant_id"]`, organizers
+  `session["user_id"]`. Call `start_login(request, key, value, language=...)` at login: it clears
+  the old session (no fixation) and rotates the CSRF token; `logout(request)` clears it.
+- `utc_now()`: the clock, read here at the entry point only (services take `now`).
+- `DomainError` raised from a route becomes a page with its message (404 for NotFoundError,
+  409 for ConflictError, else 400); under `/api/` errors stay JSON.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_date, format_time
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context as JinjaContext
+from markupsafe import Markup, escape
+from sqlalchemy import Engine
+from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.staticfiles import StaticFiles
+
+from config import Settings
+from portal.i18n import LANGUAGE_NAMES, LANGUAGES, choose_language, translate
+from services.db import run_in_transaction
+from services.errors import ConflictError, DomainError, NotFoundError
+from services.ratelimit import RateLimit, hit_rate_limit
+
+T = TypeVar("T")
+log = logging.getLogger("rueda.portal")
+
+PORTAL_DIR = Path(__file__).resolve().parent
+TEMPLATE_DIR = PORTAL_DIR / "templates"
+STATIC_DIR = PORTAL_DIR / "static"
+SESSION_COOKIE = "rueda_session"
+CSRF_SESSION_KEY = "csrf"
+CSRF_FIELD = "csrf_token"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+
+
+def utc_now() -> datetime:
+    """The clock. Entry points read it; services take `now`."""
+    return datetime.now(UTC)
+
+
+def get_settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    with Session(get_engine(request), expire_on_commit=False) as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(db_session)]
+
+
+def run_read(request: Request, work: Callable[[Session], T]) -> T:
+    """Run `work` in a short session that is closed before returning. Use it instead of
+    `DbSession` in a route that also writes: on SQLite every transaction takes the write lock at
+    BEGIN, so a read session held open for the whole request would block the request's own write."""
+    with Session(get_engine(request), expire_on_commit=False) as session:
+        return work(session)
+
+
+def run_write(request: Request, work: Callable[[Session], T]) -> T:
+    """Run `work` in one transaction, committed on success (retried on a lost unique-key race)."""
+    return run_in_transaction(get_engine(request), work)
+
+
+def language_of(request: Request) -> str:
+    cached = request.scope.get("rueda.lang")
+    if isinstance(cached, str):
+        return cached
+    language = choose_language(request, get_settings_of(request).defaults.language)
+    request.scope["rueda.lang"] = language
+    return language
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get(CSRF_SESSION_KEY)
+    if not isinstance(token, str) or len(token) < 32:
+        token = secrets.token_urlsafe(32)
+        request.session[CSRF_SESSION_KEY] = token
+    return token
+
+
+async def csrf_protect(request: Request) -> None:
+    """Refuse an unsafe request without the session's CSRF token (synchronizer token pattern)."""
+    if request.method in _SAFE_METHODS:
+        return
+    expected = request.session.get(CSRF_SESSION_KEY)
+    sent = request.headers.get("x-csrf-token")
+    if sent is None:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            value = (await request.form()).get(CSRF_FIELD)
+            sent = value if isinstance(value, str) else None
+    if not isinstance(expected, str) or not sent or not hmac.compare_digest(sent, expected):
+        raise HTTPException(status_code=403, detail="csrf")
+
+
+CsrfProtected = Depends(csrf_protect)
+
+
+def start_login(request: Request, key: str, value: int, *, language: str | None = None) -> None:
+    """Begin an authenticated session: drop whatever the session held, rotate the CSRF token."""
+    request.session.clear()
+    request.session[key] = value
+    if language in LANGUAGES:
+        request.session["profile_lang"] = language
+    request.session[CSRF_SESSION_KEY] = secrets.token_urlsafe(32)
+    request.scope.pop("rueda.lang", None)
+
+
+def logout(request: Request) -> None:
+    request.session.clear()
+    request.scope.pop("rueda.lang", None)
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it. Behind a reverse proxy, run uvicorn with
+    `--forwarded-allow-ips` so that this is the real client, not the proxy."""
+    return request.client.host if request.client else "unknown"
+
+
+def rate_rules(settings: Settings) -> dict[str, RateLimit]:
+    window = timedelta(seconds=settings.portal.rate_limit_window_seconds)
+    attempts = settings.portal.login_attempts_per_window
+    return {
+        "login": RateLimit("login", attempts, window),
+        "login-email": RateLimit("login-email", attempts, window),
+        "register": RateLimit("register", settings.portal.registrations_per_window, window),
+    }
+
+
+def enforce_rate_limit(request: Request, rule: RateLimit, identifier: str) -> None:
+    """Count a hit (committed at once, even if the request then fails) and refuse past the limit."""
+    decision = run_write(request, lambda s: hit_rate_limit(s, rule, identifier, now=utc_now()))
+    if not decision.is_allowed:
+        log.info("rate limit %s exceeded (%d hits)", rule.scope, decision.hits)
+        raise HTTPException(
+            status_code=429,
+            detail="rate",
+            headers={"Retry-After": str(decision.retry_after_seconds)},
+        )
+
+
+def redirect(path: str, status_code: int = 303) -> RedirectResponse:
+    return RedirectResponse(path, status_code=status_code)
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+@pass_context
+def _local_datetime(context: JinjaContext, value: datetime, tz: str | None = None) -> str:
+    local = value.astimezone(_zone(tz))
+    date_part = format_date(local.date(), "medium", locale=context["lang"])
+    return f"{date_part}, {format_time(local, 'short', locale=context['lang'])}"
+
+
+@pass_context
+def _local_date(context: JinjaContext, value: datetime, tz: str | None = None) -> str:
+    return format_date(value.astimezone(_zone(tz)).date(), "full", locale=context["lang"])
+
+
+@pass_context
+def _local_time(context: JinjaContext, value: datetime, tz: str | None = None) -> str:
+    return format_time(value.astimezone(_zone(tz)), "short", locale=context["lang"])
+
+
+@pass_context
+def _csrf_input(context: JinjaContext) -> Markup:
+    token = context["csrf_token"]
+    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, escape(token))
+
+
+def _static(path: str) -> str:
+    return f"/static/{quote(path)}"
+
+
+def build_environment() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters.update(local_datetime=_local_datetime, local_date=_local_date, local_time=_local_time)
+    environment.globals.update(
+        csrf_input=_csrf_input, static=_static, LANGUAGES=LANGUAGES, LANGUAGE_NAMES=LANGUAGE_NAMES
+    )
+    return environment
+
+
+TEMPLATES = build_environment()
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    language = language_of(request)
+
+    def _(text: str, **values: object) -> str:
+        return translate(language, text, **values)
+
+    settings = get_settings_of(request)
+    values: dict[str, Any] = {
+        "request": request,
+        "lang": language,
+        "_": _,
+        "csrf_token": csrf_token(request),
+        "public_url": settings.portal.public_url,
+        "is_participant": "participant_id" in request.session,
+        "title": None,
+    }
+    values.update(context or {})
+    html = TEMPLATES.get_template(template).render(values)
+    return HTMLResponse(html, status_code=status_code, headers=headers)
+
+
+def _security_headers(is_https: bool) -> dict[str, str]:
+    headers = {
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        # Login and survey links carry secrets in their query string: never leak them onwards.
+        "Referrer-Policy": "no-referrer",
+        # The check-in desk scans QR codes with the camera; nothing else needs a device.
+        "Permissions-Policy": "camera=(self), microphone=(), geolocation=(), payment=()",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+    if is_https:
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return headers
+
+
+def install_middleware(app: FastAPI, settings: Settings) -> None:
+    """Security headers on every response, and the signed cookie session."""
+    is_https = settings.portal.public_url.startswith("https://")
+    extra = _security_headers(is_https)
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in extra.items():
+            response.headers.setdefault(name, value)
+        if response.headers.get("content-type", "").startswith("text/html"):
+            # Pages show personal data: no shared cache may keep them.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    # Added last, so it runs first: the session exists before any route or handler reads it.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.portal.secret_key.get_secret_value(),
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.portal.session_days * 86_400,
+        same_site="lax",
+        https_only=is_https,
+    )
+
+
+_ERROR_TEXT = {
+    400: "This request could not be carried out.",
+    403: "You cannot open this page.",
+    404: "This page does not exist, or it is not yours.",
+    409: "This conflicts with the current state.",
+    429: "Too many attempts. Please wait a few minutes and try again.",
+}
+_CSRF_TEXT = "Your form expired. Go back, reload the page and send it again."
+
+
+def install_error_pages(app: FastAPI) -> None:
+    async def on_http_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, StarletteHTTPException)
+        if request.url.path.startswith("/api/") or "session" not in request.scope:
+            return await http_exception_handler(request, error)
+        if error.status_code in (301, 302, 303, 307) and error.headers:
+            return RedirectResponse(error.headers["Location"], status_code=error.status_code)
+        detail = error.detail if isinstance(error.detail, str) else ""
+        if detail == "csrf":
+            message = translate(language_of(request), _CSRF_TEXT)
+        elif detail and detail not in ("rate", HTTPStatus(error.status_code).phrase):
+            message = detail  # a route's own message, already in the page's language
+        else:
+            text = _ERROR_TEXT.get(error.status_code, HTTPStatus(error.status_code).phrase)
+            message = translate(language_of(request), text)
+        return render(
+            request,
+            "error.html",
+            {"status": error.status_code, "message": message},
+            status_code=error.status_code,
+            headers=dict(error.headers or {}),
+        )
+
+    async def on_domain_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, DomainError)
+        status = 404 if isinstance(error, NotFoundError) else 409 if isinstance(error, ConflictError) else 400
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": str(error)}, status_code=status)
+        # Services' messages are English; the catalog holds the ones participants can meet.
+        message = translate(language_of(request), str(error))
+        return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(DomainError, on_domain_error)
+
+
+def mount_static(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

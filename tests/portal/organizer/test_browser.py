@@ -1,0 +1,153 @@
+"""The organizer pages in a real browser (Debian's Chromium through Playwright), on a scheduled
+event: sign in with the keyboard, read the dashboard (its screenshot is docs/images/
+portal-dashboard.png), then check a participant in at the desk by typing their QR code and pressing
+Enter, and the Check in button with the keyboard only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from models import (
+    EventStatus,
+    Meeting,
+    MeetingRequest,
+    MeetingStatus,
+    MemberRole,
+    RequestOrigin,
+    RequestPriority,
+)
+from models import RequestStatus as Status
+from portal.tokens import checkin_code
+from services.accounts import create_user, grant_role
+from services.db import run_in_transaction
+from services.events import get_event_by_slug
+from services.scheduling import build_schedule
+from tests.conftest import NOW
+from tests.factories import make_event, make_participant
+from tests.portal.api.seed import PASSWORD
+from tests.portal.conftest import SECRET, Portal
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+DOCS_IMAGES = Path(__file__).resolve().parents[3] / "docs" / "images"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+BUYERS = [
+    ("Laura Smith", "Andes Imports LLC", "US"),
+    ("Jonas Weber", "Hamburg Kaffee GmbH", "DE"),
+    ("Akiko Tanaka", "Tokyo Fine Foods KK", "JP"),
+    ("Pierre Martin", "Saveurs du Monde SARL", "FR"),
+]
+SELLERS = [
+    ("Ana Gómez", "Café Andino SAS"),
+    ("Luis Pérez", "Frutas del Valle SAS"),
+    ("María Rojas", "Cacao del Sur SAS"),
+    ("Jorge Díaz", "Flores de la Sabana SAS"),
+    ("Sofía Torres", "Aguacates Hass Export SAS"),
+    ("Camilo Ruiz", "Panela Orgánica SAS"),
+    ("Valentina Cruz", "Textiles Medellín SAS"),
+]
+
+
+def _scheduled_event(engine: Engine) -> tuple[int, int]:
+    """Four buyers hosting T1-T4, seven sellers each asking three of them; the schedule built."""
+
+    def setup(session: Session) -> tuple[int, int]:
+        event = make_event(session, NOW, slug="macrorrueda-demo", name="Macrorrueda Andina 2027", tables=4)
+        buyers = [
+            make_participant(
+                session,
+                event,
+                NOW,
+                f"buyer{n}@example.org",
+                full_name=name,
+                organization=org,
+                role="buyer",
+                country=country,
+                host_table=f"T{n + 1}",
+            )
+            for n, (name, org, country) in enumerate(BUYERS)
+        ]
+        sellers = [
+            make_participant(session, event, NOW, f"seller{n}@example.org", full_name=name, organization=org)
+            for n, (name, org) in enumerate(SELLERS)
+        ]
+        for n, seller in enumerate(sellers):
+            for k in range(3):
+                buyer = buyers[(n + k) % len(buyers)]
+                session.add(
+                    MeetingRequest(
+                        event_id=event.id,
+                        requester_id=seller.id,
+                        target_id=buyer.id,
+                        priority=RequestPriority.MUST if k == 0 else RequestPriority.NICE,
+                        origin=RequestOrigin.PARTICIPANT,
+                        status=Status.DECLINED if (n, k) == (6, 2) else Status.ACCEPTED,
+                        created_at=NOW,
+                    )
+                )
+        event.status = EventStatus.REQUESTS_CLOSED
+        session.add(event)
+        user = create_user(
+            session, email="ana@organizer.org", full_name="Ana Organizadora", password=PASSWORD, now=NOW
+        )
+        grant_role(session, user, event, MemberRole.ORGANIZER)
+        assert event.id is not None and sellers[0].id is not None
+        return event.id, sellers[0].id
+
+    event_id, seller_id = run_in_transaction(engine, setup)
+    run_in_transaction(
+        engine,
+        lambda s: build_schedule(s, get_event_by_slug(s, "macrorrueda-demo"), now=NOW, time_limit=5, seed=0),
+    )
+    return event_id, seller_id
+
+
+def test_dashboard_and_keyboard_check_in_in_a_browser(
+    sqlite_engine: Engine, make_portal: Callable[..., Portal]
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    event_id, seller_id = _scheduled_event(sqlite_engine)
+    portal = make_portal(sqlite_engine, login_attempts_per_window=1000)
+    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-US")
+            page.goto(f"{portal.url}/organizer/login")
+            page.get_by_label("Email").fill("ana@organizer.org")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.keyboard.press("Enter")
+            page.wait_for_url(f"{portal.url}/organizer/")
+            page.get_by_role("link", name="Macrorrueda Andina 2027").click()
+            expect(page.locator("#fig-registrations")).to_have_text("11")
+            expect(page.locator("#fig-acceptance")).to_have_text("95 %")
+            page.screenshot(path=str(DOCS_IMAGES / "portal-dashboard.png"), full_page=True)
+
+            page.get_by_role("link", name="Check-in desk").click()
+            # The code field has the focus: a scanner (or a person) types the code and Enter.
+            expect(page.locator("#f-code")).to_be_focused()
+            page.keyboard.type(checkin_code(SECRET, event_id, seller_id))
+            page.keyboard.press("Enter")
+            page.wait_for_url(f"{portal.url}/organizer/events/macrorrueda-demo/checkin/{seller_id}")
+            first = page.get_by_role("button", name="Check in").first
+            first.focus()
+            page.keyboard.press("Enter")
+            expect(page.get_by_role("status")).to_have_text("Meeting checked in.")
+        finally:
+            browser.close()
+    with Session(sqlite_engine) as session:
+        statuses = sorted(
+            m.status.value
+            for m in session.exec(
+                select(Meeting).where(
+                    (Meeting.participant_a_id == seller_id) | (Meeting.participant_b_id == seller_id)
+                )
+            )
+        )
+    assert statuses.count(MeetingStatus.CHECKED_IN.value) == 1

@@ -1,0 +1,303 @@
+"""Organizer pages on the seeded events (tests/portal/api/seed.py): password sign-in with a rate
+limit, roles, isolation between events, CSRF, dashboard figures, event setup and the check-in desk."""
+
+from __future__ import annotations
+
+import json
+import re
+from base64 import b64encode
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from itsdangerous import TimestampSigner
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from config import Settings
+from models import DomainEvent, Event, Meeting, MeetingStatus, Notification, NotificationStatus
+from portal.tokens import checkin_code
+from services.db import transaction
+from tests.portal.api.seed import PASSWORD, SECRET, Seeded, TestClient, build_app, portal_settings, seed
+
+pytestmark = pytest.mark.integration
+
+DASH = "/organizer/events/rueda-resultados"
+
+
+@pytest.fixture
+def seeded(engine: Engine, now: datetime) -> Seeded:
+    data = seed(engine, now)
+    with transaction(engine) as session:
+        # One email that failed for good, one sent: the dashboard counts and lists the failure.
+        for status, error in (
+            (NotificationStatus.FAILED, "550 mailbox unavailable"),
+            (NotificationStatus.SENT, None),
+        ):
+            session.add(
+                Notification(
+                    event_id=data.event_a,
+                    kind="agenda.published",
+                    participant_id=data.people["S1"],
+                    recipient_email="s1@example.org",
+                    language="es",
+                    idempotency_key=f"test-{status.value}",
+                    message_id=f"<test-{status.value}@rueda>",
+                    due_at=now,
+                    status=status,
+                    attempts=3 if error else 1,
+                    last_error=error,
+                    created_at=now,
+                )
+            )
+    return data
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    base = portal_settings(tmp_path, db_url)
+    # A day-long window: the fixed window's boundary (midnight UTC) is the only moment the count resets.
+    limits = {"login_attempts_per_window": 3, "rate_limit_window_seconds": 86_400}
+    return base.model_copy(update={"portal": base.portal.model_copy(update=limits)})
+
+
+@pytest.fixture
+def client(engine: Engine, settings: Settings, seeded: Seeded) -> Iterator[TestClient]:
+    with TestClient(build_app(settings, engine), follow_redirects=False) as client:
+        yield client
+
+
+def csrf(client: TestClient, path: str = "/organizer/login") -> str:
+    page = client.get(path)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found is not None, page.text
+    return found.group(1)
+
+
+def sign_in(client: TestClient, who: str, password: str = PASSWORD) -> int:
+    token = csrf(client)
+    response = client.post(
+        "/organizer/login", data={"email": f"{who}@organizer.org", "password": password, "csrf_token": token}
+    )
+    return response.status_code
+
+
+def text_of(html: str, element_id: str) -> str:
+    found = re.search(rf'id="{element_id}">([^<]*)<', html)
+    assert found is not None, element_id
+    return found.group(1).strip()
+
+
+def test_organizer_pages_need_a_signed_in_user(client: TestClient) -> None:
+    for path in ("/organizer/", DASH, f"{DASH}/checkin", f"{DASH}/setup"):
+        response = client.get(path)
+        assert (response.status_code, response.headers["location"]) == (303, "/organizer/login"), path
+
+
+def test_sign_in_and_dashboard_figures(client: TestClient, seeded: Seeded) -> None:
+    assert sign_in(client, "ana") == 303
+    events = client.get("/organizer/")
+    assert events.status_code == 200
+    assert re.findall(r'href="/organizer/events/([a-z-]+)"', events.text) == ["rueda-resultados"]
+    page = client.get(DASH, headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    figures = {
+        key: text_of(page.text, f"fig-{key}")
+        for key in (
+            "registrations",
+            "acceptance",
+            "meetings",
+            "empty",
+            "waiting",
+            "no-shows",
+            "email-failures",
+        )
+    }
+    # 7 participants; 6 of 8 decided requests accepted; 6 meetings of which 1 cancelled; 24 seats
+    # (6 slots × 4 tables) less 4 held meetings; 1 no-show; 1 failed email.
+    assert figures == {
+        "registrations": "7",
+        "acceptance": "75 %",
+        "meetings": "5",
+        "empty": "20",
+        "waiting": "0",
+        "no-shows": "1",
+        "email-failures": "1",
+    }
+    # The day-1 grid: 4 slots × 4 tables with 3 active meetings (M1, M3, M2; M4 was a no-show).
+    assert "Empty seats on this day: 13." in page.text
+    assert "550 mailbox unavailable" in page.text
+    assert page.text.count('action="/organizer/events/rueda-resultados/launch/') == 7
+    spanish = client.get(DASH, headers={"Accept-Language": "es"})
+    assert "Tasa de aceptación de solicitudes" in spanish.text
+
+
+def test_sign_in_with_a_wrong_password_is_refused(client: TestClient) -> None:
+    assert sign_in(client, "ana", "not the password at all") == 401
+    assert client.get("/organizer/").status_code == 303
+
+
+def test_sign_in_is_rate_limited_even_for_the_right_password(client: TestClient) -> None:
+    assert [sign_in(client, "ana", "wrong password number") for _ in range(3)] == [401, 401, 401]
+    # The limit (3 per window here) counts attempts before the password is checked.
+    assert sign_in(client, "ana") == 429
+    assert client.get("/organizer/").status_code == 303
+
+
+def test_staff_sees_the_dashboard_and_desk_but_not_setup_or_buttons(client: TestClient) -> None:
+    assert sign_in(client, "sam") == 303
+    page = client.get(DASH)
+    assert page.status_code == 200
+    assert "/launch/" not in page.text
+    assert client.get(f"{DASH}/checkin").status_code == 200
+    assert client.get(f"{DASH}/setup").status_code == 403
+    token = csrf(client, DASH)
+    response = client.post(f"{DASH}/launch/build-schedule", data={"csrf_token": token})
+    assert response.status_code == 403
+    response = client.post(f"{DASH}/setup", data={"csrf_token": token, "name": "Renamed by staff"})
+    assert response.status_code == 403
+
+
+def test_other_events_pages_and_objects_are_not_found(client: TestClient, seeded: Seeded) -> None:
+    assert sign_in(client, "olga") == 303
+    for path in (DASH, f"{DASH}/checkin", f"{DASH}/setup", f"{DASH}/checkin/{seeded.people['S1']}"):
+        assert client.get(path).status_code == 404, path
+    token = csrf(client, "/organizer/")
+    response = client.post(
+        f"{DASH}/meetings/{seeded.meetings['M5']}/no-show",
+        data={"csrf_token": token, "participant_id": seeded.people["S2"]},
+    )
+    assert response.status_code == 404
+    # Olga's own event, with a participant id and a meeting id of event A: not found there either.
+    own = "/organizer/events/otra-rueda"
+    assert client.get(own).status_code == 200
+    assert client.get(f"{own}/checkin/{seeded.people['S1']}").status_code == 404
+    response = client.post(
+        f"{own}/meetings/{seeded.meetings['M5']}/check-in",
+        data={"csrf_token": token, "participant_id": seeded.people["S2"]},
+    )
+    assert response.status_code == 404
+
+
+def test_a_participant_session_opens_no_organizer_page(client: TestClient, seeded: Seeded) -> None:
+    payload = b64encode(json.dumps({"participant_id": seeded.people["B1"]}).encode())
+    client.cookies.set("rueda_session", TimestampSigner(SECRET).sign(payload).decode())
+    response = client.get(DASH)
+    assert (response.status_code, response.headers["location"]) == (303, "/organizer/login")
+
+
+def test_organizer_posts_without_csrf_are_refused(client: TestClient, engine: Engine, seeded: Seeded) -> None:
+    response = client.post("/organizer/login", data={"email": "ana@organizer.org", "password": PASSWORD})
+    assert response.status_code == 403
+    assert sign_in(client, "ana") == 303
+    for token in (None, "forged-token-of-the-right-length-000000000"):
+        data = {"participant_id": str(seeded.people["S1"])} | ({"csrf_token": token} if token else {})
+        response = client.post(f"{DASH}/meetings/{seeded.meetings['M1']}/no-show", data=data)
+        assert response.status_code == 403
+    with transaction(engine) as session:
+        meeting = session.get(Meeting, seeded.meetings["M1"])
+        assert meeting is not None and meeting.status is MeetingStatus.HELD
+
+
+def test_checkin_desk_by_code_then_check_in_and_no_show(
+    client: TestClient, engine: Engine, seeded: Seeded
+) -> None:
+    with transaction(engine) as session:
+        m5 = session.get(Meeting, seeded.meetings["M5"])
+        assert m5 is not None
+        m5.status = MeetingStatus.SCHEDULED
+        session.add(m5)
+    assert sign_in(client, "sam") == 303
+    s2 = seeded.people["S2"]
+    code = checkin_code(SECRET, seeded.event_a, s2)
+    found = client.get(f"{DASH}/checkin", params={"code": f"  {code}\n"})
+    assert (found.status_code, found.headers["location"]) == (303, f"{DASH}/checkin/{s2}")
+    for wrong in (
+        code[:-1] + ("0" if code[-1] != "0" else "1"),
+        checkin_code(SECRET, seeded.event_b, s2),
+        "hello",
+    ):
+        refused = client.get(f"{DASH}/checkin", params={"code": wrong}, headers={"Accept-Language": "en"})
+        assert refused.status_code == 404
+        assert "This is not a check-in code of this event." in refused.text
+    search = client.get(f"{DASH}/checkin", params={"q": "FRUTAS"})
+    assert re.findall(r'href="/organizer/events/rueda-resultados/checkin/(\d+)"', search.text) == [str(s2)]
+    desk = client.get(f"{DASH}/checkin/{s2}")
+    m2, m5_id = seeded.meetings["M2"], seeded.meetings["M5"]
+    assert re.findall(r'id="meeting-(\d+)"', desk.text) == [str(m2), str(m5_id)]
+    assert re.findall(r"/meetings/(\d+)/(check-in|no-show)", desk.text) == [
+        (str(m5_id), "check-in"),
+        (str(m5_id), "no-show"),
+    ]
+    token = csrf(client, f"{DASH}/checkin/{s2}")
+    done = client.post(
+        f"{DASH}/meetings/{m5_id}/check-in",
+        data={"csrf_token": token, "participant_id": str(s2)},
+        headers={"Accept-Language": "en"},
+    )
+    assert (done.status_code, done.headers["location"]) == (303, f"{DASH}/checkin/{s2}")
+    assert "Meeting checked in." in client.get(f"{DASH}/checkin/{s2}", headers={"Accept-Language": "en"}).text
+    missed = client.post(
+        f"{DASH}/meetings/{m5_id}/no-show", data={"csrf_token": token, "participant_id": str(s2)}
+    )
+    assert missed.status_code == 303
+    with transaction(engine) as session:
+        meeting = session.get(Meeting, m5_id)
+        assert meeting is not None and (meeting.status, meeting.version) == (MeetingStatus.NO_SHOW, 2)
+        facts = session.exec(
+            select(DomainEvent.name).where(DomainEvent.resource_id == f"rueda.meeting.{m5_id}")
+        ).all()
+        assert sorted(facts) == ["rueda.meeting.checked_in", "rueda.meeting.missed"]
+    # A meeting of another participant cannot be acted on through this participant's desk.
+    response = client.post(
+        f"{DASH}/meetings/{seeded.meetings['M1']}/no-show",
+        data={"csrf_token": token, "participant_id": str(s2)},
+    )
+    assert response.status_code == 404
+
+
+def test_event_setup_saves_and_names_bad_fields(client: TestClient, engine: Engine, seeded: Seeded) -> None:
+    assert sign_in(client, "ana") == 303
+    form = client.get(f"{DASH}/setup")
+    assert form.status_code == 200
+    assert 'value="Rueda de prueba"' in form.text
+    token = csrf(client, f"{DASH}/setup")
+    fields = {
+        "csrf_token": token,
+        "name": "Rueda de resultados 2027",
+        "venue_name": "Centro de Convenciones",
+        "venue_address": "",
+        "venue_city": "Cartagena",
+        "registration_opens": "2027-03-01T08:00",
+        "registration_closes": "2027-05-01T18:00",
+        "requests_close": "",
+        "min_meetings": "3",
+        "max_meetings": "12",
+        "request_policy": "both_ways",
+    }
+    saved = client.post(f"{DASH}/setup", data=fields)
+    assert (saved.status_code, saved.headers["location"]) == (303, f"{DASH}/setup")
+    with transaction(engine) as session:
+        event = session.get(Event, seeded.event_a)
+        assert event is not None
+        assert (event.name, event.venue_name, event.city, event.min_meetings, event.max_meetings) == (
+            "Rueda de resultados 2027",
+            "Centro de Convenciones",
+            "Cartagena",
+            3,
+            12,
+        )
+        assert event.request_policy.value == "both_ways"
+        # 08:00 in Bogotá (UTC-5) is 13:00 UTC.
+        assert event.registration_opens_at is not None
+        assert event.registration_opens_at.isoformat() == "2027-03-01T13:00:00+00:00"
+    bad = client.post(f"{DASH}/setup", data=fields | {"min_meetings": "20", "max_meetings": "x"})
+    assert bad.status_code == 422
+    assert re.findall(r'<p class="error" id="([a-z_]+)-error">', bad.text) == ["max_meetings"]
+    worse = client.post(f"{DASH}/setup", data=fields | {"min_meetings": "20", "max_meetings": "4"})
+    assert worse.status_code == 422
+    assert re.findall(r'<p class="error" id="([a-z_]+)-error">', worse.text) == ["min_meetings"]
+    with transaction(engine) as session:
+        event = session.get(Event, seeded.event_a)
+        assert event is not None and (event.min_meetings, event.max_meetings) == (3, 12)
