@@ -67,6 +67,7 @@ class Stack:
     # Settings the children need beyond the caller's environment (the mail sink's address).
     extra_env: dict[str, str] = field(default_factory=dict)
     mail_dir: Path | None = None
+    portal_url: str | None = None
 
     @property
     def log_dir(self) -> Path:
@@ -145,7 +146,8 @@ class Stack:
         while time.monotonic() < deadline:
             try:
                 with socket.create_connection((host, port), timeout=1):
-                    return self.settings.portal.public_url
+                    self.portal_url = self.settings.portal.public_url
+                    return self.portal_url
             except OSError:
                 self.check()
                 time.sleep(0.2)

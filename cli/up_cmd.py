@@ -33,6 +33,8 @@ def _print_urls(stack: Stack) -> None:
         console.print(
             f"  mail sink:    127.0.0.1:{stack.settings.smtp.port}, stored in {stack.mail_dir} (rueda mail ls)"
         )
+    if stack.portal_url is not None:
+        console.print(f"  portal:       {stack.portal_url} (organizers: {stack.portal_url}/organizer)")
     console.print(f"  logs:         {stack.log_dir}")
 
 
@@ -50,6 +52,7 @@ def up() -> None:
         with console.status("starting the Prefect server (about 20 s)..."):
             stack.start_prefect()
         stack.start_mail_sink()
+        stack.start_portal()
         stack.start_serve()
         stack.start_clock()
         console.print("[bold green]rueda is up[/bold green]")
@@ -145,7 +148,7 @@ def demo(
             TimeElapsedColumn(),
             console=err_console,
         ) as progress:
-            steps = progress.add_task("starting the Prefect server", total=14)
+            steps = progress.add_task("starting the Prefect server", total=15)
 
             def step(label: str, work: Callable[[], None]) -> None:
                 progress.update(steps, description=label)
@@ -155,8 +158,8 @@ def demo(
                 progress.advance(steps)
 
             step(
-                "starting the Prefect server and the mail sink",
-                lambda: (stack.start_prefect(), stack.start_mail_sink()),
+                "starting the Prefect server, the mail sink and the portal",
+                lambda: (stack.start_prefect(), stack.start_mail_sink(), stack.start_portal()),
             )
             step(
                 "serving the deployments",
@@ -166,6 +169,7 @@ def demo(
                 "create-event",
                 lambda: _run(stack, "create-event", {"definition": read_mapping_file(event_file)}),
             )
+            step("the organizer's portal account", lambda: _organizer_account(engine, slug))
             step(
                 "import-participants",
                 lambda: _run(
@@ -250,6 +254,7 @@ def demo(
             console.print(f"  {seconds:7.1f} s  {label}")
         _print_urls(stack)
         console.print(f"  report:       {settings.data_dir / 'reports' / slug / 'report.html'}")
+        console.print(f"  organizer:    {DEMO_ORGANIZER} / {DEMO_PASSWORD} (demo only)")
         if not exit_when_done:
             console.print("  press Ctrl-C to stop")
             while True:
@@ -302,6 +307,24 @@ def _no_active_runs() -> bool:
             return len(await client.read_flow_runs(flow_run_filter=FlowRunFilter(state=active), limit=5))
 
     return asyncio.run(count()) == 0
+
+
+DEMO_ORGANIZER = "organizer@example.org"
+DEMO_PASSWORD = "rueda-demo-organizer"
+
+
+def _organizer_account(engine: Any, slug: str) -> None:
+    """The demo's organizer, to sign in to the portal's dashboard (a fixed password: demo only)."""
+    from models import MemberRole
+    from services.accounts import create_user, get_user_by_email, grant_role
+
+    def work(session: Session) -> None:
+        user = get_user_by_email(session, DEMO_ORGANIZER) or create_user(
+            session, email=DEMO_ORGANIZER, full_name="Demo Organizer", password=DEMO_PASSWORD, now=utc_now()
+        )
+        grant_role(session, user, get_event_by_slug(session, slug), MemberRole.ORGANIZER)
+
+    run_in_transaction(engine, work)
 
 
 def _onsite_changes(stack: Stack, engine: Any, slug: str) -> None:
@@ -407,7 +430,9 @@ def _answer_surveys(stack: Stack, engine: Any, slug: str, seed: int) -> dict[int
         _, expected = answer_post_event_surveys(session, event.id, tokens, seed=seed, now=utc_now())
         return expected
 
-    return run_in_transaction(engine, answer)
+    expected = run_in_transaction(engine, answer)
+    _emit_now(engine)
+    return expected
 
 
 def _answer_followups(
@@ -424,6 +449,18 @@ def _answer_followups(
         answer_followups(session, event.id, tokens, expected, seed=seed, now=utc_now())
 
     run_in_transaction(engine, answer)
+    _emit_now(engine)
+
+
+def _emit_now(engine: Any) -> None:
+    """Emit the facts the simulated participants' answers recorded, as the portal does after a write
+    (the Prefect settings are in the environment: see `_run`)."""
+    from prefect.events import emit_event
+
+    from services.domain_events import emit_pending, event_fields
+
+    with Session(engine) as session:
+        emit_pending(session, lambda fact: emit_event(**event_fields(fact)), now=utc_now())
 
 
 def _agendas_delivered(engine: Any, slug: str) -> bool:

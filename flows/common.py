@@ -19,13 +19,12 @@ from prefect import task
 from prefect.events import emit_event
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from config import get_settings
-from models import DomainEvent, DomainEventEmission, Event
+from models import DomainEvent, Event
 from services.db import open_database, run_in_transaction
+from services.domain_events import emit_pending, event_fields
 from services.events import get_event_by_slug
 
 T = TypeVar("T")
@@ -64,41 +63,13 @@ def run_for_event(slug: str, work: Callable[[Session, Event], T]) -> T:
     return run_in_transaction(engine(), lambda session: work(session, get_event_by_slug(session, slug)))
 
 
-def pending_facts(session: Session, limit: int = 500) -> list[DomainEvent]:
-    emitted = select(DomainEventEmission.domain_event_id)
-    return list(
-        session.exec(
-            select(DomainEvent)
-            .where(col(DomainEvent.id).not_in(emitted))
-            .order_by(col(DomainEvent.occurred_at), col(DomainEvent.name))
-            .limit(limit)
-        )
-    )
-
-
 @task(name="emit-facts", retries=3, retry_delay_seconds=[2, 10, 30])
 def emit_facts() -> int:
-    """Emit every committed fact not yet emitted, as `rueda.<resource>.<verb-past>` Prefect events.
-
-    The emission row is written after the emit: a crash in between re-emits the same id, which the
-    server deduplicates. Do not reverse the order, or a crash would lose the event. Two flows may
-    emit the same fact at once (reconcile beside any flow): the second emission row is ignored, not
-    an error, since the server already deduplicates the event itself."""
-    count = 0
+    """Emit every committed fact not yet emitted, as `rueda.<resource>.<verb-past>` Prefect events
+    (services.domain_events.emit_pending: emit first, then record the emission)."""
     with session_scope() as session:
-        dialect = session.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        for fact in pending_facts(session):
-            emit_event(
-                event=fact.name,
-                resource={"prefect.resource.id": fact.resource_id, "prefect.resource.name": fact.resource_id},
-                payload=dict(fact.payload),
-                id=fact.id,
-                occurred=fact.occurred_at,
-            )
-            table = DomainEventEmission.__table__  # type: ignore[attr-defined]
-            statement = insert(table).values(domain_event_id=fact.id, emitted_at=utc_now())
-            session.execute(statement.on_conflict_do_nothing(index_elements=["domain_event_id"]))
-            count += 1
-        session.commit()
-    return count
+        return emit_pending(session, emit_to_prefect, now=utc_now())
+
+
+def emit_to_prefect(fact: DomainEvent) -> None:
+    emit_event(**event_fields(fact))

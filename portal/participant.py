@@ -520,7 +520,13 @@ def ask_for_meeting(
     note: Annotated[str, Form()] = "",
 ) -> Response:
     chosen = RequestPriority.MUST if priority == "must" else RequestPriority.NICE
-    run_write(request, lambda s: request_meeting(s, me, target_id, priority=chosen, note=note, now=utc_now()))
+    portal_url = get_settings_of(request).portal.public_url
+    run_write(
+        request,
+        lambda s: request_meeting(
+            s, me, target_id, priority=chosen, note=note, now=utc_now(), portal_url=portal_url
+        ),
+    )
     return redirect("/me/requests?sent=1")
 
 

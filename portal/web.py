@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
 import secrets
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -69,6 +70,7 @@ from starlette.staticfiles import StaticFiles
 from config import Settings
 from portal.i18n import LANGUAGE_NAMES, LANGUAGES, choose_language, translate
 from services.db import run_in_transaction
+from services.domain_events import emit_pending, event_fields
 from services.errors import ConflictError, DomainError, NotFoundError
 from services.ratelimit import RateLimit, hit_rate_limit
 
@@ -133,6 +135,22 @@ def run_read(request: Request, work: Callable[[Session], T]) -> T:
 def run_write(request: Request, work: Callable[[Session], T]) -> T:
     """Run `work` in one transaction, committed on success (retried on a lost unique-key race)."""
     return run_in_transaction(get_engine(request), work)
+
+
+def emit_facts(request: Request) -> int:
+    """Emit to Prefect, now, the facts committed so far (a desk's no-show starts its waiting-list
+    refill at once). Without a Prefect API (a portal on its own) it does nothing: the
+    `reconcile-events` deployment emits them within 5 minutes. Never fails the request."""
+    if not os.environ.get("PREFECT_API_URL"):
+        return 0
+    from prefect.events import emit_event
+
+    try:
+        with Session(get_engine(request)) as session:
+            return emit_pending(session, lambda fact: emit_event(**event_fields(fact)), now=utc_now())
+    except Exception:  # the facts stay pending; reconcile-events emits them
+        log.warning("could not emit facts to Prefect now; reconcile-events will", exc_info=True)
+        return 0
 
 
 def language_of(request: Request) -> str:

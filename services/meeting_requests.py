@@ -32,7 +32,11 @@ from models import (
     RequestOrigin,
     RequestPriority,
     RequestStatus,
+    TradeLine,
 )
+from notifications.catalog import Counterpart, Recipient, RequestInfo, RequestsReceived
+from notifications.outbox import build_key, queue_message
+from services.agendas import event_info
 from services.errors import ConflictError, DomainError, NotFoundError
 from services.lifecycle import is_past
 from services.matching import respond_to_request
@@ -78,7 +82,10 @@ def request_meeting(
     priority: RequestPriority,
     note: str | None,
     now: datetime,
+    portal_url: str | None = None,
 ) -> MeetingRequest:
+    """`participant_id` asks `target_id` for a meeting. With `portal_url`, the target is emailed
+    (`requests.received`, in the target's language and time zone) with a link to answer it."""
     me = get_active_participant(session, participant_id)
     event = session.get(Event, me.event_id)
     assert event is not None and event.id is not None
@@ -121,7 +128,60 @@ def request_meeting(
     )
     session.add(request)
     session.flush()
+    if portal_url is not None:
+        _tell_target(session, event, me, target, request, portal_url=portal_url, now=now)
     return request
+
+
+def _tell_target(
+    session: Session,
+    event: Event,
+    me: Participant,
+    target: Participant,
+    request: MeetingRequest,
+    *,
+    portal_url: str,
+    now: datetime,
+) -> None:
+    assert request.id is not None and target.id is not None and event.id is not None
+    org = session.get(Organization, me.organization_id)
+    assert org is not None
+    products = tuple(
+        line.description
+        for line in session.exec(select(TradeLine).where(TradeLine.participant_id == me.id))
+        if line.description
+    )[:3]
+    answer_at = f"{portal_url.rstrip('/')}/me/requests#request-{request.id}"
+    respond_by = event.requests_close_at
+    queue_message(
+        session,
+        kind="requests.received",
+        context=RequestsReceived(
+            event=event_info(event),
+            recipient=Recipient(name=target.full_name, timezone=target.timezone),
+            # Answering changes data, so it takes a signed-in POST: both links open the request.
+            requests=(
+                RequestInfo(
+                    counterpart=Counterpart(
+                        name=me.full_name, organization=org.legal_name, country=org.country, products=products
+                    ),
+                    note=request.note,
+                    accept_url=answer_at,
+                    decline_url=answer_at,
+                ),
+            ),
+            respond_by=respond_by,
+            portal_url=f"{portal_url.rstrip('/')}/me/requests",
+        ),
+        recipient_email=target.email,
+        language=target.language,
+        idempotency_key=build_key("requests.received", target.id, f"request-{request.id}"),
+        due_at=now,
+        not_after=respond_by if respond_by is not None and respond_by > now else None,
+        now=now,
+        event_id=event.id,
+        participant_id=target.id,
+    )
 
 
 def answer_request(

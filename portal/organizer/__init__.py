@@ -36,6 +36,7 @@ from portal.web import (
     CsrfProtected,
     DbSession,
     client_address,
+    emit_facts,
     enforce_rate_limit,
     get_settings_of,
     language_of,
@@ -303,6 +304,7 @@ def _meeting_action(
         return mark_no_show(session, event, meeting_id, now=utc_now())
 
     result = run_write(request, work)
+    emit_facts(request)
     log.info("user %d: %s", user_id, result.detail)
     messages = {
         ("check-in", True): "Meeting checked in.",

