@@ -145,10 +145,32 @@ def dispatch_due(
         )
         report.requeued, report.uncertain = recovery.requeued, recovery.uncertain
         report.skipped_stale += outbox.skip_stale(session, now=now)
+        outbox.redact_sent_links(session)
         session.commit()
     if connections == 1:
         report.merge(_run_lane(engine, smtp, worker, limiter, clock, lease, connection_backoff, max_batches))
-        return report
+    else:
+        _run_lanes(
+            engine, smtp, worker, limiter, clock, lease, connection_backoff, max_batches, connections, report
+        )
+    with engine.connect() as connection, Session(bind=connection) as session:
+        outbox.redact_sent_links(session)
+        session.commit()
+    return report
+
+
+def _run_lanes(
+    engine: Engine,
+    smtp: SmtpSettings,
+    worker: str,
+    limiter: RateLimiter,
+    clock: Callable[[], datetime],
+    lease: timedelta,
+    connection_backoff: timedelta,
+    max_batches: int | None,
+    connections: int,
+    report: DispatchReport,
+) -> None:
     with ThreadPoolExecutor(max_workers=connections, thread_name_prefix="smtp") as pool:
         lanes = [
             pool.submit(
@@ -166,7 +188,6 @@ def dispatch_due(
         ]
         for lane in lanes:
             report.merge(lane.result())
-    return report
 
 
 def _run_lane(

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -333,6 +334,53 @@ def skip_stale(session: Session, *, now: datetime) -> int:
         )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# Kinds whose context carries a secret link (a sign-in or survey token in `?t=`).
+LINK_KINDS = (
+    "login.requested",
+    "registration.confirmed",
+    "survey.invited",
+    "survey.reminder",
+    "followup.invited",
+)
+_TOKEN = re.compile(r"([?&]t=)[^&#\s\"']+")
+REDACTED = "redacted"
+
+
+def redact_sent_links(session: Session) -> int:
+    """Remove the secret from the links of messages that will never be sent again (sent, failed or
+    skipped): the token exists only in the email itself, not at rest in the outbox, so a copy of
+    the database cannot sign anybody in or open their survey. Returns how many rows changed."""
+    rows = session.exec(
+        select(Notification)
+        .where(col(Notification.kind).in_(LINK_KINDS))
+        .where(
+            col(Notification.status).in_(
+                (NotificationStatus.SENT, NotificationStatus.FAILED, NotificationStatus.SKIPPED)
+            )
+        )
+        .where(sa.cast(col(Notification.context), sa.Text).like("%t=%"))
+    ).all()
+    changed = 0
+    for row in rows:
+        redacted = _redact(row.context)
+        if redacted != row.context:
+            row.context = redacted
+            session.add(row)
+            changed += 1
+    session.flush()
+    return changed
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, str):
+        return _TOKEN.sub(rf"\g<1>{REDACTED}", value)
+    if isinstance(value, dict):
+        return {k: _redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    return value
 
 
 def recover_abandoned(session: Session, *, now: datetime, lease: timedelta) -> Recovery:

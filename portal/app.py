@@ -8,6 +8,8 @@ cookies and rate limits live in the database, so no process holds state of its o
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
@@ -15,10 +17,32 @@ from config import Settings, get_settings
 from portal import api, organizer, participant
 from portal.web import install_error_pages, install_middleware, mount_static
 from services.db import open_database
+from services.errors import DomainError
+
+DEFAULT_SECRET = "dev-insecure-change-me"
+MIN_SECRET_LENGTH = 32
+
+
+def check_secret_key(settings: Settings) -> None:
+    """Refuse a guessable signing key unless the portal is only reachable on this machine: the key
+    signs sessions, sign-in links, calendar feeds and check-in codes, so with the public default
+    anyone could forge an organizer's session."""
+    secret = settings.portal.secret_key.get_secret_value()
+    url = urlsplit(settings.portal.public_url)
+    local = url.scheme == "http" and url.hostname in ("127.0.0.1", "localhost", "::1")
+    if local:
+        return
+    if secret == DEFAULT_SECRET or len(secret) < MIN_SECRET_LENGTH:
+        raise DomainError(
+            f"portal.secret_key must be a random value of at least {MIN_SECRET_LENGTH} characters when the "
+            f"portal is served at {settings.portal.public_url}: set RUEDA_PORTAL__SECRET_KEY "
+            "(for example to the output of `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+        )
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
+    check_secret_key(settings)
     if engine is None:
         engine = open_database(
             settings.database_url, echo=settings.database.echo, pool_size=settings.database.pool_size

@@ -185,6 +185,9 @@ def _registration_page(
     )
 
 
+MAX_FOLLOWUP_LINES = 50
+
+
 @router.post("/e/{slug}/register", response_class=HTMLResponse)
 async def register(request: Request, slug: str) -> Response:
     form = _form_dict(await request.form())
@@ -220,6 +223,9 @@ def _register(request: Request, slug: str, form: dict[str, Any]) -> Response:
         return _registration_page(request, event, values, errors, is_open=True, status=422)
     assert event.id is not None
     event_id = event.id
+    # Each registration emails a sign-in link: the address's email budget applies, so re-registering
+    # someone's address cannot flood their inbox (one budget for every link sent to an address).
+    enforce_rate_limit(request, rate_rules(get_settings_of(request))["login-email"], row.email)
     link_for = _link_builder(request)
     run_write(
         request,
@@ -259,7 +265,7 @@ def ask_login_link(request: Request, slug: str, email: Annotated[str, Form()] = 
             {"event": event, "errors": errors, "values": {"email": email}},
             status_code=422,
         )
-    enforce_rate_limit(request, rules["login-email"], f"{event.id}:{address}")
+    enforce_rate_limit(request, rules["login-email"], address)
     assert event.id is not None
     event_id = event.id
     lifetime = timedelta(minutes=get_settings_of(request).portal.login_link_minutes)
@@ -302,7 +308,7 @@ def ask_login_links(request: Request, email: Annotated[str, Form()] = "") -> Res
             {"event": None, "errors": errors, "values": {"email": email}},
             status_code=422,
         )
-    enforce_rate_limit(request, rules["login-email"], f"*:{address}")
+    enforce_rate_limit(request, rules["login-email"], address)
     lifetime = timedelta(minutes=get_settings_of(request).portal.login_link_minutes)
     link_for = _link_builder(request)
     run_write(
@@ -717,7 +723,9 @@ def _answer_survey(request: Request, form: dict[str, Any]) -> Response:
             )
     else:
         followup = []
-        for number in range(int(form.get("rows") or 0) if str(form.get("rows") or "0").isdigit() else 0):
+        rows = int(form.get("rows") or 0) if str(form.get("rows") or "0").isdigit() else 0
+        # The form shows a handful of product lines; the bound keeps a forged count from tying up a worker.
+        for number in range(min(rows, MAX_FOLLOWUP_LINES)):
             prefix = f"f{number}_"
             code = str(form.get(prefix + "hs_code") or "").strip()
             closed, problem_closed = _cents(form.get(prefix + "closed"))

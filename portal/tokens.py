@@ -51,7 +51,7 @@ def read_calendar_feed_name(secret: str, name: str) -> int | None:
     if not number.isdigit() or len(number) > 12:
         return None
     expected = _mac(secret, _CALENDAR_SALT, number)
-    return int(number) if hmac.compare_digest(mac, expected) else None
+    return int(number) if hmac.compare_digest(mac.encode(), expected.encode()) else None
 
 
 def checkin_code(secret: str, event_id: int, participant_id: int) -> str:
@@ -65,6 +65,6 @@ def read_checkin_code(secret: str, code: str) -> tuple[int, int] | None:
     if len(parts) != 4 or parts[0] != CHECKIN_PREFIX or not (parts[1].isdigit() and parts[2].isdigit()):
         return None
     expected = _mac(secret, _CHECKIN_SALT, f"{parts[1]}:{parts[2]}", 24)
-    if not hmac.compare_digest(parts[3], expected):
+    if not hmac.compare_digest(parts[3].encode(), expected.encode()):
         return None
     return int(parts[1]), int(parts[2])

@@ -43,6 +43,7 @@ How to use it from a router (participant pages, organizer pages):
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
 import os
 import secrets
@@ -181,7 +182,7 @@ async def csrf_protect(request: Request) -> None:
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
             value = (await request.form()).get(CSRF_FIELD)
             sent = value if isinstance(value, str) else None
-    if not isinstance(expected, str) or not sent or not hmac.compare_digest(sent, expected):
+    if not isinstance(expected, str) or not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise HTTPException(status_code=403, detail="csrf")
 
 
@@ -204,9 +205,18 @@ def logout(request: Request) -> None:
 
 
 def client_address(request: Request) -> str:
-    """The client's address as the server sees it. Behind a reverse proxy, run uvicorn with
-    `--forwarded-allow-ips` so that this is the real client, not the proxy."""
-    return request.client.host if request.client else "unknown"
+    """The client's address as the server sees it, as rate limits count it: an IPv6 client by its
+    /64 network (one subscriber gets a whole /64, so counting single addresses would let them rotate
+    through 2^64 of them). Behind a reverse proxy, run uvicorn with `--forwarded-allow-ips` so that
+    this is the real client, not the proxy."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6 and address.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return host
 
 
 def rate_rules(settings: Settings) -> dict[str, RateLimit]:

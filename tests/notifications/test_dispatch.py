@@ -4,6 +4,7 @@ lost while the server is down."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -87,6 +88,16 @@ def test_dispatch_delivers_every_kind_with_calendar_files(
     digest: EmailMessage = load_message(sink.mailbox.directory, by_kind["organizer.digest"])
     assert digest.get_content_type() == "multipart/alternative"
     assert list(digest.iter_attachments()) == []
+    # Sent: the secret links stay only in the emails; the outbox keeps them redacted.
+    with Session(engine) as session:
+        stored = {r.kind: json.dumps(r.context) for r in session.exec(select(Notification))}
+    assert "login?t=redacted" in stored["login.requested"] and "abc.def" not in stored["login.requested"]
+    assert "survey?t=redacted" in stored["survey.invited"] and "t=s1" not in stored["survey.invited"]
+    assert "followup?t=redacted" in stored["followup.invited"]
+    assert "accept?t=abc" in stored["requests.received"]  # not a sign-in link: kept
+    login: EmailMessage = load_message(sink.mailbox.directory, by_kind["login.requested"])
+    login_text = login.get_body(preferencelist=("plain",))
+    assert login_text is not None and "https://rueda.example.org/login?t=abc.def" in login_text.get_content()  # type: ignore[attr-defined]
 
 
 class RefusingHandler(SinkHandler):

@@ -9,6 +9,7 @@ import re
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from models import (
     LoginToken,
     Meeting,
     MeetingRequest,
+    Notification,
     Participant,
     RequestOrigin,
     RequestPriority,
@@ -281,6 +283,29 @@ def test_brute_force_is_rate_limited_across_servers(
         assert len(session.exec(select(Participant.id)).all()) == 2
 
 
+def test_registering_someone_elses_address_again_and_again_cannot_flood_their_inbox(
+    sqlite_engine: Engine, make_portal: Callable[..., Portal]
+) -> None:
+    # Every registration emails a sign-in link, so the address's email budget applies to it, with
+    # the link requests of /e/<slug>/login and /signin: 3 emails, then 429, from any client.
+    portal = make_portal(sqlite_engine, login_attempts_per_window=3, rate_limit_window_seconds=3600)
+    open_event(sqlite_engine)
+    with portal.client() as client:
+        statuses = [
+            register(client, "rueda-test", registration_form("victim@x.example")).status_code
+            for _ in range(2)
+        ]
+        statuses.append(post_form(client, "/signin", "/signin", {"email": "victim@x.example"}).status_code)
+        statuses.append(register(client, "rueda-test", registration_form("victim@x.example")).status_code)
+    assert statuses == [200, 200, 200, 429]
+    with Session(sqlite_engine) as session:
+        queued = session.exec(
+            select(Notification.kind).where(Notification.recipient_email == "victim@x.example")
+        ).all()
+    # the first registration confirms; the second and /signin send a sign-in link; the fourth nothing
+    assert sorted(queued) == ["login.requested", "login.requested", "registration.confirmed"]
+
+
 def test_cookies_and_security_headers(sqlite_engine: Engine, make_portal: Callable[..., Portal]) -> None:
     portal = make_portal(sqlite_engine, base_url="https://rueda.example.org")
     open_event(sqlite_engine)
@@ -329,3 +354,55 @@ def test_no_personal_data_in_logs(
     logged = "\n".join(f"{r.name} {r.getMessage()}" for r in server)
     for secret in ("ana@andino.example", "Ana Gómez", "Café Andino", "300 1234567", "127.0.0.1"):
         assert secret not in logged, secret
+
+
+@pytest.mark.parametrize(
+    ("base_url", "secret", "refused"),
+    [
+        ("https://rueda.example.org", "dev-insecure-change-me", True),
+        ("https://rueda.example.org", "short-but-not-default", True),
+        ("http://192.0.2.10:8000", "dev-insecure-change-me", True),
+        ("https://rueda.example.org", SECRET, False),
+        (None, "dev-insecure-change-me", False),  # http://127.0.0.1:<port>: only this machine
+    ],
+)
+def test_a_guessable_secret_key_is_refused_off_this_machine(
+    sqlite_engine: Engine, tmp_path: Path, base_url: str | None, secret: str, refused: bool
+) -> None:
+    from portal.app import create_app
+    from services.errors import DomainError
+    from tests.portal.conftest import portal_settings
+
+    settings = portal_settings(tmp_path, 8000, base_url=base_url, secret_key=secret)
+    if refused:
+        with pytest.raises(DomainError, match=r"portal\.secret_key must be a random value of at least 32"):
+            create_app(settings, sqlite_engine)
+    else:
+        assert create_app(settings, sqlite_engine).title == "Rueda"
+
+
+def test_non_ascii_tokens_are_refused_not_a_server_error(portal: Portal) -> None:
+    with portal.client() as client:
+        assert client.get("/calendar/1-%C3%A9.ics").status_code == 404
+        page = client.get("/")
+        assert page.status_code == 200
+        refused = client.post("/language", data={"csrf_token": "é", "language": "es"})
+        assert refused.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("host", "key"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:db8:1:2::/64"),  # same /64: same budget
+        ("::ffff:203.0.113.9", "::ffff:203.0.113.9"),
+    ],
+)
+def test_rate_limits_count_an_ipv6_client_by_its_64(host: str, key: str) -> None:
+    from starlette.requests import Request
+
+    from portal.web import client_address
+
+    request = Request({"type": "http", "method": "GET", "path": "/", "headers": [], "client": (host, 5000)})
+    assert client_address(request) == key

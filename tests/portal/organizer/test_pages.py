@@ -125,6 +125,7 @@ def test_sign_in_and_dashboard_figures(client: TestClient, seeded: Seeded) -> No
         "no-shows": "1",
         "email-failures": "1",
     }
+    assert "<td>s1@example.org</td>" in page.text  # the organizer sees whose email failed
     # The day-1 grid: 4 slots × 4 tables with 3 active meetings (M1, M3, M2; M4 was a no-show).
     assert "Empty seats on this day: 13." in page.text
     assert "550 mailbox unavailable" in page.text
@@ -150,6 +151,8 @@ def test_staff_sees_the_dashboard_and_desk_but_not_setup_or_buttons(client: Test
     page = client.get(DASH)
     assert page.status_code == 200
     assert "/launch/" not in page.text
+    # Staff see that an email failed, not whose address it was (organizers do).
+    assert "s1@example.org" not in page.text and "s…@example.org" in page.text
     assert client.get(f"{DASH}/checkin").status_code == 200
     assert client.get(f"{DASH}/setup").status_code == 403
     token = csrf(client, DASH)
