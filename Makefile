@@ -47,3 +47,25 @@ lock: setup
 
 clean:
 	rm -rf $(VENV) .rueda .mypy_cache .ruff_cache .pytest_cache .import_linter_cache
+
+# The production topology of docs/deployment.md as processes on this machine: PostgreSQL and Redis
+# on 127.0.0.1, a Prefect API (--no-services) and `prefect server services start` on them, two
+# process workers, the mail sink and the reminder clock; then the 2,400-participant lifecycle.
+# Prints the time of each step and the flow runs (docs/benchmarks.md, "Multi-process"). CI runs
+# the same at 300 participants (tests/multiprocess/test_lifecycle.py).
+.PHONY: multiprocess faults
+multiprocess: setup
+	nice $(BIN)/python -m tests.multiprocess.harness --participants 2400
+
+# Fault tests on that topology, each compared with a no-fault run: a worker killed with SIGKILL
+# during publish-agendas, the Prefect server restarted, PostgreSQL connections cut, the SMTP server
+# refusing for a minute. Too slow for CI (a dead worker's emails wait for the 10-minute outbox lease).
+faults: setup
+	RUEDA_MP_FAULTS=1 nice $(BIN)/pytest tests/multiprocess -m faults -p no:cacheprovider
+
+# Portal load from a second process over loopback, after a 2,400-participant lifecycle on the
+# multi-process topology with two portal processes: 200, then 2,000 concurrent signed-in users for
+# 60 s each; p50/p95/p99 per page and errors (docs/benchmarks.md, "Multi-process").
+.PHONY: load
+load: setup
+	nice $(BIN)/python -m tests.multiprocess.harness --participants 2400 --portals 2 --load-users 200,2000 --load-duration 60

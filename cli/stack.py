@@ -58,6 +58,14 @@ def _unwind(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _default_signals() -> None:
+    """In a child, before exec: SIGINT and SIGTERM do their default. A shell starts background jobs
+    with SIGINT ignored, and an ignored signal stays ignored across exec, so without this `stop`
+    could not interrupt the children of a `rueda up &` and would wait for its timeout."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 @dataclass
 class Stack:
     settings: Settings
@@ -165,7 +173,12 @@ class Stack:
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
         log = (self.log_dir / f"{name}.log").open("ab")
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env=self.environment(), start_new_session=True
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=self.environment(),
+            start_new_session=True,
+            preexec_fn=_default_signals,
         )
         log.close()
         self.processes.append((name, process))
@@ -184,12 +197,13 @@ class Stack:
         # A second SIGTERM (systemd signals the whole group) must not cut this cleanup short.
         if signal.getsignal(signal.SIGTERM) is _unwind:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # One at a time, last started first: the Prefect server outlives the processes that talk
+        # to it, so none of them logs a lost connection on the way out.
         for _name, process in reversed(self.processes):
             if process.poll() is None:
                 # The whole process group: serve's flow-run children must stop with it.
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGINT)
-        for _name, process in reversed(self.processes):
             try:
                 process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:

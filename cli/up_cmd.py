@@ -39,12 +39,24 @@ def _print_urls(stack: Stack) -> None:
 
 
 @handle_errors
-def up() -> None:
+def up(
+    production_check: bool = typer.Option(
+        False,
+        "--production-check",
+        help="Check this configuration against docs/deployment.md (each check with a fix); start nothing.",
+    ),
+) -> None:
     """Start the stack: the Prefect server (unless PREFECT_API_URL points to one) and every deployment.
 
     The lifecycle deployments are served with their event triggers. Ctrl-C stops everything cleanly;
     starting again is safe (deployments are updated in place, the server's database is kept)."""
     settings = load_settings()
+    if production_check:
+        import os
+
+        from cli.production_check import production_check as run_production_check
+
+        raise typer.Exit(run_production_check(settings, os.environ))
     upgrade_database(settings.database_url)
     stack = Stack(settings)
     stop_on_sigterm()

@@ -19,6 +19,7 @@ import textwrap
 from collections.abc import Callable, Sequence
 from typing import Literal
 
+import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -53,8 +54,10 @@ def format_rate(rate: float | None) -> str:
 
 def to_svg(figure: Figure) -> str:
     buffer = io.StringIO()
-    # No date in the metadata: the same report renders to the same bytes.
-    figure.savefig(buffer, format="svg", metadata={"Date": None})
+    # No date in the metadata and a fixed salt for the element ids: the same report renders to the
+    # same bytes (matplotlib otherwise draws the ids at random).
+    with matplotlib.rc_context({"svg.hashsalt": "rueda-report"}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()
 
 

@@ -305,3 +305,11 @@ def test_report_of_an_event_with_no_data_renders_every_output(
     files = write_report_files(report, tmp_path)
     assert "No disagreements." in files.html.read_text(encoding="utf-8")
     assert files.pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_the_same_report_renders_to_the_same_bytes(
+    known: Known, known_files: ReportFiles, tmp_path: Path
+) -> None:
+    # A restored backup must give the same report: no dates, no random SVG ids.
+    again = write_report_files(known[1], tmp_path)
+    assert again.html.read_bytes() == known_files.html.read_bytes()
