@@ -88,21 +88,45 @@ def load_agendas(session: Session, event: Event) -> dict[int, list[MeetingInfo]]
 
 
 def meeting_infos(session: Session, event: Event, meetings: list[Meeting]) -> dict[int, list[MeetingInfo]]:
-    """`meetings` from each participant's side (the counterpart is the other one), in time order."""
-    people = {p.id: p for p in session.exec(select(Participant).where(Participant.event_id == event.id))}
+    """`meetings` from each participant's side (the counterpart is the other one), in time order.
+    Reads only the people, slots and tables of `meetings`: one participant's agenda costs a few
+    rows, not the whole event."""
+    involved = sorted({p for m in meetings for p in (m.participant_a_id, m.participant_b_id)})
+    people = {
+        p.id: p
+        for chunk in _chunks(involved)
+        for p in session.exec(select(Participant).where(col(Participant.id).in_(chunk)))
+    }
     orgs = {
         o.id: o
-        for o in session.exec(
-            select(Organization).where(col(Organization.id).in_({p.organization_id for p in people.values()}))
+        for chunk in _chunks(sorted({p.organization_id for p in people.values()}))
+        for o in session.exec(select(Organization).where(col(Organization.id).in_(chunk)))
+    }
+    slots = {
+        s.id: s
+        for s in session.exec(
+            select(TimeSlot).where(
+                TimeSlot.event_id == event.id, col(TimeSlot.id).in_({m.slot_id for m in meetings})
+            )
         )
     }
-    slots = {s.id: s for s in session.exec(select(TimeSlot).where(TimeSlot.event_id == event.id))}
     tables = {
         t.id: t.label or t.code
-        for t in session.exec(select(EventTable).where(EventTable.event_id == event.id))
+        for t in session.exec(
+            select(EventTable).where(
+                EventTable.event_id == event.id, col(EventTable.id).in_({m.table_id for m in meetings})
+            )
+        )
     }
     products: dict[int, list[str]] = defaultdict(list)
-    for line in session.exec(select(TradeLine).where(col(TradeLine.participant_id).in_(list(people)))):
+    lines = (
+        line
+        for chunk in _chunks(involved)
+        for line in session.exec(
+            select(TradeLine).where(col(TradeLine.participant_id).in_(chunk)).order_by(col(TradeLine.id))
+        )
+    )
+    for line in lines:
         if line.description:
             products[line.participant_id].append(line.description)
     agendas: dict[int, list[MeetingInfo]] = defaultdict(list)
@@ -306,3 +330,8 @@ def _move_reminder(session: Session, participant_id: int, meeting: MeetingInfo, 
     row.context = context_to_json(dataclasses.replace(old, meeting=meeting))
     row.due_at, row.not_after = meeting.starts_at - lead, meeting.starts_at
     session.add(row)
+
+
+def _chunks(ids: list[int], size: int = 900) -> list[list[int]]:
+    """IN lists of at most `size` ids (well under SQLite's and PostgreSQL's parameter limits)."""
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
