@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, or_, select
 
 from engine.matching import RequestPolicy, Role
@@ -79,24 +81,56 @@ def load_catalog(session: Session, participant_id: int, filters: CatalogFilters,
     me = get_active_participant(session, participant_id)
     event = session.get(Event, me.event_id)
     assert event is not None
+    # Columns, not ORM objects: this reads the whole event on every page (2,400 participants and
+    # their trade lines), and building entities cost two thirds of the time.
     people = [
         p
-        for p in session.exec(
-            select(Participant)
-            .where(Participant.event_id == me.event_id, col(Participant.status).in_(ACTIVE_STATUSES))
+        for p in session.execute(
+            sa.select(
+                col(Participant.id),
+                col(Participant.full_name),
+                col(Participant.job_title),
+                col(Participant.role),
+                col(Participant.spoken_languages),
+                col(Participant.organization_id),
+            )
+            .where(col(Participant.event_id) == me.event_id, col(Participant.status).in_(ACTIVE_STATUSES))
             .order_by(col(Participant.full_name), col(Participant.id))
         )
         if p.id != me.id
     ]
-    ids = [p.id for p in people]
     orgs = {
         o.id: o
-        for o in session.exec(
-            select(Organization).where(col(Organization.id).in_({p.organization_id for p in people}))
+        for o in session.execute(
+            sa.select(
+                col(Organization.id),
+                col(Organization.legal_name),
+                col(Organization.country),
+                col(Organization.city),
+                col(Organization.sector_codes),
+            )
+            # IN, not JOIN ... DISTINCT: PostgreSQL has no equality on json columns.
+            .where(
+                col(Organization.id).in_(
+                    sa.select(col(Participant.organization_id)).where(
+                        col(Participant.event_id) == me.event_id
+                    )
+                )
+            )
         )
     }
-    lines: dict[tuple[int, TradeDirection], list[TradeLine]] = defaultdict(list)
-    for line in session.exec(select(TradeLine).where(col(TradeLine.participant_id).in_(ids))):
+    lines: dict[tuple[int, TradeDirection], list[Any]] = defaultdict(list)
+    for line in session.execute(
+        sa.select(
+            col(TradeLine.participant_id),
+            col(TradeLine.direction),
+            col(TradeLine.hs_codes),
+            col(TradeLine.description),
+        )
+        .join(Participant, col(Participant.id) == col(TradeLine.participant_id))
+        .where(col(Participant.event_id) == me.event_id)
+        .order_by(col(TradeLine.id))
+    ):
         lines[(line.participant_id, line.direction)].append(line)
     between: dict[int, MeetingRequest] = {}
     for row in session.exec(
