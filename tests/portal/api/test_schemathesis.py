@@ -23,7 +23,15 @@ from services.db import make_engine
 from tests.conftest import NOW
 from tests.portal.api.seed import build_app, portal_settings, seed
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    # schemathesis's own negative-case strategies draw from `random` now and then, which Hypothesis
+    # reports as a deprecation (an error here, since warnings are errors): not our code.
+    pytest.mark.filterwarnings(
+        "ignore:Do not use the `random` module inside strategies:hypothesis.errors.HypothesisDeprecationWarning"
+    ),
+]
 
 _FOLDER = Path(tempfile.mkdtemp(prefix="rueda-schemathesis-"))
 _URL = f"sqlite:///{_FOLDER / 'rueda.db'}"
