@@ -74,6 +74,21 @@ class PortalSettings(BaseModel):
     registrations_per_window: int = Field(
         default=20, ge=1, description="Registrations per client address (behind a proxy: per proxy)."
     )
+    threads: int = Field(
+        default=8,
+        ge=1,
+        le=200,
+        description="Requests each portal process works on at once (its database pool keeps as many "
+        "connections open); the rest wait their turn. Portal processes x threads, plus the workers' "
+        "connections, must stay under PostgreSQL's max_connections.",
+    )
+    catalog_cache_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=3600,
+        description="How long each portal process reuses an event's participant list for the catalog "
+        "(0: read it on every page). Another participant's change shows up to this late.",
+    )
 
     @property
     def public_url(self) -> str:

@@ -8,8 +8,11 @@ cookies and rate limits live in the database, so no process holds state of its o
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
+from anyio import to_thread
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
@@ -18,6 +21,7 @@ from portal import api, organizer, participant
 from portal.web import install_error_pages, install_middleware, mount_static
 from services.db import open_database
 from services.errors import DomainError
+from services.participant_catalog import DirectoryCache
 
 DEFAULT_SECRET = "dev-insecure-change-me"
 MIN_SECRET_LENGTH = 32
@@ -44,10 +48,25 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     settings = settings or get_settings()
     check_secret_key(settings)
     if engine is None:
+        # One pooled connection per thread, so that the pool never opens and closes connections
+        # under load (SQLAlchemy closes overflow connections as soon as they are returned).
         engine = open_database(
-            settings.database_url, echo=settings.database.echo, pool_size=settings.database.pool_size
+            settings.database_url,
+            echo=settings.database.echo,
+            pool_size=max(settings.database.pool_size, settings.portal.threads),
         )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Page handlers are synchronous and run in AnyIO's thread pool (40 threads by default).
+        # More threads than pooled connections only queue inside the pool, where a wait longer than
+        # its timeout becomes an error page; on few cores they also fight over the GIL. Requests
+        # beyond `threads` wait in the event loop instead.
+        to_thread.current_default_thread_limiter().total_tokens = settings.portal.threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Rueda",
         summary="Business matchmaking events: participant portal, organizer pages and the integration API.",
         version="1",
@@ -57,6 +76,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.directories = DirectoryCache(settings.portal.catalog_cache_seconds)
     install_middleware(app, settings)
     install_error_pages(app)
     mount_static(app)

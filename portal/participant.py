@@ -12,6 +12,7 @@ links instead of the session.
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -115,11 +116,23 @@ def _link_builder(request: Request) -> Any:
     return lambda token: f"{base}/login?t={sign_login_token(secret, token)}"
 
 
-def _countries(language: str) -> list[tuple[str, str]]:
-    names = Locale.parse(language).territories
-    return sorted(
-        ((code, name) for code, name in names.items() if len(code) == 2 and code.isalpha() and code != "ZZ"),
-        key=lambda item: item[1],
+@functools.lru_cache(maxsize=len(LANGUAGES))
+def _locale(language: str) -> Locale:
+    return Locale.parse(language)
+
+
+@functools.lru_cache(maxsize=len(LANGUAGES))
+def _countries(language: str) -> tuple[tuple[str, str], ...]:
+    names = _locale(language).territories
+    return tuple(
+        sorted(
+            (
+                (code, name)
+                for code, name in names.items()
+                if len(code) == 2 and code.isalpha() and code != "ZZ"
+            ),
+            key=lambda item: item[1],
+        )
     )
 
 
@@ -177,7 +190,7 @@ def _registration_page(
             "values": values,
             "errors": errors,
             "is_open": is_open,
-            "countries": _countries(language),
+            "countries": list(_countries(language)),
             "timezones": TIMEZONES,
             "roles": ROLES,
         },
@@ -482,10 +495,16 @@ def catalog(
         hs_chapter=hs[:2] if hs[:2].isdigit() else None,
         language=language.lower()[:2] or None,
     )
-    result = load_catalog(db, me, filters, now=utc_now())
+    result = load_catalog(
+        db,
+        me,
+        filters,
+        now=utc_now(),
+        page=page,
+        page_size=CATALOG_PAGE_SIZE,
+        directories=request.app.state.directories,
+    )
     lang = language_of(request)
-    pages = max(1, -(-len(result.entries) // CATALOG_PAGE_SIZE))
-    page = min(page, pages)
     query = {
         k: v
         for k, v in (
@@ -503,16 +522,16 @@ def catalog(
         {
             "title": translate(lang, "Participants"),
             "catalog": result,
-            "entries": result.entries[(page - 1) * CATALOG_PAGE_SIZE : page * CATALOG_PAGE_SIZE],
-            "page": page,
-            "pages": pages,
+            "entries": result.entries,
+            "page": result.page,
+            "pages": result.pages,
             "page_url": lambda number: "/me/catalog?" + urlencode({**query, "page": number}),
             "filters": filters,
             "roles": ROLES,
             "chapter_name": lambda code: chapter_name(code, lang),
             "chapters": [(c, chapter_name(c, lang)) for c in result.hs_chapters],
-            "country_name": lambda code: Locale.parse(lang).territories.get(code, code),
-            "language_name": lambda code: Locale.parse(lang).languages.get(code, code),
+            "country_name": lambda code: _locale(lang).territories.get(code, code),
+            "language_name": lambda code: _locale(lang).languages.get(code, code),
         },
     )
 
@@ -576,7 +595,9 @@ def _agenda_page(request: Request, me: int, db: Any, template: str) -> Response:
     view = load_agenda(db, me)
     secret = _secret(request)
     feed = f"{get_settings_of(request).portal.public_url}/calendar/{calendar_feed_name(secret, me)}.ics"
-    qr = segno.make(checkin_code(secret, view.event_id, me), error="m")
+    qr_svg = _qr_svg(
+        checkin_code(secret, view.event_id, me), translate(language_of(request), "Check-in code")
+    )
     return render(
         request,
         template,
@@ -585,9 +606,16 @@ def _agenda_page(request: Request, me: int, db: Any, template: str) -> Response:
             "agenda": view,
             "feed_url": feed,
             "webcal_url": "webcal://" + feed.split("://", 1)[1],
-            "qr_svg": qr.svg_inline(scale=5, title=translate(language_of(request), "Check-in code")),
+            "qr_svg": qr_svg,
         },
     )
+
+
+@functools.lru_cache(maxsize=2048)
+def _qr_svg(code: str, title: str) -> str:
+    """The check-in QR code as inline SVG (the same for every view of one agenda: encoding it
+    costs more than the rest of the page)."""
+    return str(segno.make(code, error="m").svg_inline(scale=5, title=title))
 
 
 def _calendar_response(

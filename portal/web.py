@@ -47,7 +47,7 @@ import ipaddress
 import logging
 import os
 import secrets
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from pathlib import Path
@@ -67,10 +67,11 @@ from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config import Settings
 from portal.i18n import LANGUAGE_NAMES, LANGUAGES, choose_language, translate
-from services.db import run_in_transaction
+from services.db import read_only, run_in_transaction
 from services.domain_events import emit_pending, event_fields
 from services.errors import ConflictError, DomainError, NotFoundError
 from services.ratelimit import RateLimit, hit_rate_limit
@@ -118,7 +119,7 @@ def get_engine(request: Request) -> Engine:
 
 
 def db_session(request: Request) -> Iterator[Session]:
-    with Session(get_engine(request), expire_on_commit=False) as session:
+    with Session(read_only(get_engine(request)), expire_on_commit=False) as session:
         yield session
 
 
@@ -129,7 +130,7 @@ def run_read(request: Request, work: Callable[[Session], T]) -> T:
     """Run `work` in a short session that is closed before returning. Use it instead of
     `DbSession` in a route that also writes: on SQLite every transaction takes the write lock at
     BEGIN, so a read session held open for the whole request would block the request's own write."""
-    with Session(get_engine(request), expire_on_commit=False) as session:
+    with Session(read_only(get_engine(request)), expire_on_commit=False) as session:
         return work(session)
 
 
@@ -286,6 +287,8 @@ def build_environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates ship with the code: do not look at their files' times on every page.
+        auto_reload=False,
     )
     environment.filters.update(local_datetime=_local_datetime, local_date=_local_date, local_time=_local_time)
     environment.globals.update(
@@ -341,22 +344,43 @@ def _security_headers(is_https: bool) -> dict[str, str]:
     return headers
 
 
+class SecurityHeadersMiddleware:
+    """Adds `headers` to every response that does not set them, and `Cache-Control: no-store` to
+    HTML pages (they show personal data: no shared cache may keep them). Plain ASGI, not
+    `BaseHTTPMiddleware`, which costs a task and a stream per request."""
+
+    def __init__(self, app: ASGIApp, headers: dict[str, str]) -> None:
+        self.app = app
+        self.headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                added = [(name, value) for name, value in self.headers if name not in present]
+                content_type = next(
+                    (value for name, value in message.get("headers", []) if name.lower() == b"content-type"),
+                    b"",
+                )
+                if content_type.startswith(b"text/html") and b"cache-control" not in present:
+                    added.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": [*message.get("headers", []), *added]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def install_middleware(app: FastAPI, settings: Settings) -> None:
     """Security headers on every response, and the signed cookie session."""
     is_https = settings.portal.public_url.startswith("https://")
-    extra = _security_headers(is_https)
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        for name, value in extra.items():
-            response.headers.setdefault(name, value)
-        if response.headers.get("content-type", "").startswith("text/html"):
-            # Pages show personal data: no shared cache may keep them.
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(SecurityHeadersMiddleware, headers=_security_headers(is_https))
 
     # Added last, so it runs first: the session exists before any route or handler reads it.
     app.add_middleware(

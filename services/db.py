@@ -51,11 +51,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY_OPTION = "rueda_read_only"
+
+
 def _sqlite_begin_immediate(connection: Any) -> None:
     # Take the write lock when the transaction starts. A deferred transaction that reads and later
     # writes fails with "database is locked" when another writer got in between, and the busy
-    # timeout cannot help it; an immediate one waits its turn. Do not relax this to plain BEGIN.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # timeout cannot help it; an immediate one waits its turn. Do not relax this to plain BEGIN,
+    # except for sessions opened on `read_only(engine)`, which never write.
+    if connection.get_execution_options().get(READ_ONLY_OPTION):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same database and pool, for sessions that only read. On SQLite their transactions begin
+    deferred: they share the database with other readers (WAL) instead of queueing for the write
+    lock, so a page view does not wait for another page view or for a flow's write. Never write in
+    such a session: a deferred transaction that writes can fail with "database is locked"."""
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
 @contextmanager

@@ -1,17 +1,25 @@
 """The catalog of an event's participants, as one participant sees it: who else is there, what they
 offer and seek, filtered by role, country, sector, HS chapter and language, with the matcher's
-suggestions for this participant first (best score first) and their explanation.
+suggestions for this participant first (best score first) and their explanation, one page at a time.
 
 Privacy: the catalog shows names, organizations, countries, cities, products and languages, never
 email addresses or phone numbers (participants exchange contacts in the meeting itself), and only
 participants of the viewer's own event who are registered or confirmed.
-Cost: three queries over the event's participants, their organizations and trade lines, plus the
-viewer's requests; then filtering in memory (2,400 participants: a few milliseconds).
+
+Cost: the event-wide part (the `Directory`: every active participant with organization and trade
+lines) is three queries over the whole event, about 100 ms at 2,400 participants, most of it
+decoding JSON columns. It is the same for every viewer, so the portal keeps it in a
+`DirectoryCache` for a few seconds (`portal.catalog_cache_seconds`); what is the viewer's own (the
+requests between the viewer and each entry, what the viewer may still ask for) is read on every
+page, and entries are built for the page shown only.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+import time
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -46,6 +54,34 @@ class CatalogFilters:
 
 
 @dataclass(frozen=True, slots=True)
+class Listing:
+    """What every participant of the event sees about one participant."""
+
+    participant_id: int
+    name: str
+    job_title: str | None
+    organization: str
+    country: str
+    city: str | None
+    role: ParticipantRole
+    sectors: tuple[str, ...]
+    languages: tuple[str, ...]
+    offer_hs: tuple[str, ...]
+    offer_text: str
+    demand_hs: tuple[str, ...]
+    demand_text: str
+
+    def facets(self) -> dict[str, set[str]]:
+        """The filter values this listing contributes (one each per kind)."""
+        return {
+            "countries": {self.country},
+            "languages": set(self.languages),
+            "sectors": set(self.sectors),
+            "hs_chapters": {code[:2] for code in self.offer_hs + self.demand_hs},
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class CatalogEntry:
     participant_id: int
     name: str
@@ -67,38 +103,44 @@ class CatalogEntry:
     can_request: bool
 
 
+@dataclass(frozen=True)
+class Directory:
+    """The event-wide part of the catalog: active participants by name (then id), and how many
+    listings carry each filter value (so a viewer's own values can be left out of the choices)."""
+
+    event_id: int
+    listings: tuple[Listing, ...]
+    facet_counts: dict[str, Counter[str]]
+
+
 @dataclass(frozen=True, slots=True)
 class Catalog:
-    entries: tuple[CatalogEntry, ...]
-    total: int  # before filtering
+    entries: tuple[CatalogEntry, ...]  # the page asked for
+    total: int  # everyone the viewer may see, before filtering
+    matching: int = 0  # after filtering, on every page
+    page: int = 1
+    pages: int = 1
     countries: tuple[str, ...] = field(default=())
     languages: tuple[str, ...] = field(default=())
     sectors: tuple[str, ...] = field(default=())
     hs_chapters: tuple[str, ...] = field(default=())
 
 
-def load_catalog(session: Session, participant_id: int, filters: CatalogFilters, *, now: datetime) -> Catalog:
-    me = get_active_participant(session, participant_id)
-    event = session.get(Event, me.event_id)
-    assert event is not None
-    # Columns, not ORM objects: this reads the whole event on every page (2,400 participants and
-    # their trade lines), and building entities cost two thirds of the time.
-    people = [
-        p
-        for p in session.execute(
-            sa.select(
-                col(Participant.id),
-                col(Participant.full_name),
-                col(Participant.job_title),
-                col(Participant.role),
-                col(Participant.spoken_languages),
-                col(Participant.organization_id),
-            )
-            .where(col(Participant.event_id) == me.event_id, col(Participant.status).in_(ACTIVE_STATUSES))
-            .order_by(col(Participant.full_name), col(Participant.id))
+def load_directory(session: Session, event_id: int) -> Directory:
+    # Columns, not ORM objects: this reads the whole event (2,400 participants and their trade
+    # lines), and building entities cost two thirds of the time.
+    people = session.execute(
+        sa.select(
+            col(Participant.id),
+            col(Participant.full_name),
+            col(Participant.job_title),
+            col(Participant.role),
+            col(Participant.spoken_languages),
+            col(Participant.organization_id),
         )
-        if p.id != me.id
-    ]
+        .where(col(Participant.event_id) == event_id, col(Participant.status).in_(ACTIVE_STATUSES))
+        .order_by(col(Participant.full_name), col(Participant.id))
+    ).all()
     orgs = {
         o.id: o
         for o in session.execute(
@@ -112,9 +154,7 @@ def load_catalog(session: Session, participant_id: int, filters: CatalogFilters,
             # IN, not JOIN ... DISTINCT: PostgreSQL has no equality on json columns.
             .where(
                 col(Organization.id).in_(
-                    sa.select(col(Participant.organization_id)).where(
-                        col(Participant.event_id) == me.event_id
-                    )
+                    sa.select(col(Participant.organization_id)).where(col(Participant.event_id) == event_id)
                 )
             )
         )
@@ -128,10 +168,105 @@ def load_catalog(session: Session, participant_id: int, filters: CatalogFilters,
             col(TradeLine.description),
         )
         .join(Participant, col(Participant.id) == col(TradeLine.participant_id))
-        .where(col(Participant.event_id) == me.event_id)
+        .where(col(Participant.event_id) == event_id)
         .order_by(col(TradeLine.id))
     ):
         lines[(line.participant_id, line.direction)].append(line)
+    listings: list[Listing] = []
+    facet_counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for p in people:
+        org = orgs[p.organization_id]
+        offers, demands = lines[(p.id, TradeDirection.OFFER)], lines[(p.id, TradeDirection.DEMAND)]
+        listing = Listing(
+            participant_id=p.id,
+            name=p.full_name,
+            job_title=p.job_title,
+            organization=org.legal_name,
+            country=org.country,
+            city=org.city,
+            role=p.role,
+            sectors=tuple(org.sector_codes),
+            languages=tuple(p.spoken_languages),
+            offer_hs=tuple(dict.fromkeys(c for line in offers for c in line.hs_codes)),
+            offer_text=" ".join(line.description for line in offers if line.description),
+            demand_hs=tuple(dict.fromkeys(c for line in demands for c in line.hs_codes)),
+            demand_text=" ".join(line.description for line in demands if line.description),
+        )
+        listings.append(listing)
+        for kind, values in listing.facets().items():
+            facet_counts[kind].update(values)
+    return Directory(event_id=event_id, listings=tuple(listings), facet_counts=dict(facet_counts))
+
+
+class DirectoryCache:
+    """Directories kept for `seconds` after they are read, for the `size` events seen last.
+
+    A page may show another participant's change up to `seconds` late; the viewer's own requests
+    are never cached. When a directory is due, one thread reads it again while the others go on
+    with the copy they have (a burst of pages does not read the event a hundred times). With
+    `seconds=0` every call reads the database. Safe to share between threads."""
+
+    def __init__(
+        self, seconds: float, *, size: int = 32, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.seconds, self.size, self.clock = seconds, size, clock
+        self._entries: OrderedDict[int, tuple[float, Directory]] = OrderedDict()
+        self._loading: dict[int, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self.loads = 0  # how many times a directory was read from the database
+
+    def get(self, session: Session, event_id: int) -> Directory:
+        if self.seconds <= 0:
+            self.loads += 1
+            return load_directory(session, event_id)
+        with self._lock:
+            cached = self._entries.get(event_id)
+            if cached is not None and self.clock() - cached[0] < self.seconds:
+                self._entries.move_to_end(event_id)
+                return cached[1]
+            loading = self._loading.setdefault(event_id, threading.Lock())
+        # Someone else is reading it: go on with the copy there is, or wait for theirs.
+        if not loading.acquire(blocking=cached is None):
+            assert cached is not None
+            return cached[1]
+        try:
+            with self._lock:
+                fresh = self._entries.get(event_id)
+                if fresh is not None and fresh is not cached and self.clock() - fresh[0] < self.seconds:
+                    return fresh[1]
+            read_at = self.clock()
+            directory = load_directory(session, event_id)
+            with self._lock:
+                self.loads += 1
+                self._entries[event_id] = (read_at, directory)
+                self._entries.move_to_end(event_id)
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
+            return directory
+        finally:
+            loading.release()
+
+
+def load_catalog(
+    session: Session,
+    participant_id: int,
+    filters: CatalogFilters,
+    *,
+    now: datetime,
+    page: int = 1,
+    page_size: int | None = None,
+    directories: DirectoryCache | None = None,
+) -> Catalog:
+    """The catalog as `participant_id` sees it: page `page` of `page_size` entries (all of them
+    when `page_size` is None; a page past the end shows the last one)."""
+    me = get_active_participant(session, participant_id)
+    event = session.get(Event, me.event_id)
+    assert event is not None and me.id is not None
+    directory = (
+        directories.get(session, me.event_id)
+        if directories is not None
+        else load_directory(session, me.event_id)
+    )
     between: dict[int, MeetingRequest] = {}
     for row in session.exec(
         select(MeetingRequest).where(
@@ -141,52 +276,73 @@ def load_catalog(session: Session, participant_id: int, filters: CatalogFilters,
     ):
         other = row.target_id if row.requester_id == me.id else row.requester_id
         between[other] = row
+    others = [listing for listing in directory.listings if listing.participant_id != me.id]
+    matching = [listing for listing in others if _matches(listing, filters)]
+    suggested = {
+        other: request.score or 0.0
+        for other, request in between.items()
+        if request.origin is RequestOrigin.SUGGESTED
+    }
+    # Suggestions first, best score first (ties by name); then everyone else by name.
+    ordered = sorted(
+        (listing for listing in matching if listing.participant_id in suggested),
+        key=lambda listing: -suggested[listing.participant_id],
+    ) + [listing for listing in matching if listing.participant_id not in suggested]
+    size = page_size or max(1, len(ordered))
+    pages = max(1, -(-len(ordered) // size))
+    page = min(max(1, page), pages)
+    shown = ordered[(page - 1) * size : page * size]
     policy = RequestPolicy(event.request_policy.value)
     is_open = are_requests_open(event, now)
-    entries: list[CatalogEntry] = []
-    for p in people:
-        assert p.id is not None
-        org = orgs[p.organization_id]
-        offers, demands = lines[(p.id, TradeDirection.OFFER)], lines[(p.id, TradeDirection.DEMAND)]
-        request = between.get(p.id)
-        is_suggested = request is not None and request.origin is RequestOrigin.SUGGESTED
-        entries.append(
-            CatalogEntry(
-                participant_id=p.id,
-                name=p.full_name,
-                job_title=p.job_title,
-                organization=org.legal_name,
-                country=org.country,
-                city=org.city,
-                role=p.role,
-                sectors=tuple(org.sector_codes),
-                languages=tuple(p.spoken_languages),
-                offer_hs=tuple(dict.fromkeys(c for line in offers for c in line.hs_codes)),
-                offer_text=" ".join(line.description for line in offers if line.description),
-                demand_hs=tuple(dict.fromkeys(c for line in demands for c in line.hs_codes)),
-                demand_text=" ".join(line.description for line in demands if line.description),
-                is_suggested=is_suggested,
-                score=request.score if request is not None else None,
-                explanation=request.explanation if request is not None else None,
-                request_status=None if request is None else effective_status(request, event, now),
-                can_request=is_open
-                and request is None
-                and may_request(Role(me.role.value), Role(p.role.value), policy),
-            )
+    my_role = Role(me.role.value)
+
+    def entry(listing: Listing) -> CatalogEntry:
+        request = between.get(listing.participant_id)
+        return CatalogEntry(
+            participant_id=listing.participant_id,
+            name=listing.name,
+            job_title=listing.job_title,
+            organization=listing.organization,
+            country=listing.country,
+            city=listing.city,
+            role=listing.role,
+            sectors=listing.sectors,
+            languages=listing.languages,
+            offer_hs=listing.offer_hs,
+            offer_text=listing.offer_text,
+            demand_hs=listing.demand_hs,
+            demand_text=listing.demand_text,
+            is_suggested=listing.participant_id in suggested,
+            score=request.score if request is not None else None,
+            explanation=request.explanation if request is not None else None,
+            request_status=None if request is None else effective_status(request, event, now),
+            can_request=is_open
+            and request is None
+            and may_request(my_role, Role(listing.role.value), policy),
         )
-    matching = [e for e in entries if _matches(e, filters)]
-    matching.sort(key=lambda e: (not e.is_suggested, -(e.score or 0.0) if e.is_suggested else 0.0))
+
+    mine = next((listing for listing in directory.listings if listing.participant_id == me.id), None)
+    own_facets = mine.facets() if mine is not None else {}
+
+    def choices(kind: str) -> tuple[str, ...]:
+        counts = directory.facet_counts.get(kind, Counter())
+        own = own_facets.get(kind, set())
+        return tuple(sorted(value for value, count in counts.items() if count - (value in own) > 0))
+
     return Catalog(
-        entries=tuple(matching),
-        total=len(entries),
-        countries=tuple(sorted({e.country for e in entries})),
-        languages=tuple(sorted({code for e in entries for code in e.languages})),
-        sectors=tuple(sorted({code for e in entries for code in e.sectors})),
-        hs_chapters=tuple(sorted({code[:2] for e in entries for code in e.offer_hs + e.demand_hs})),
+        entries=tuple(entry(listing) for listing in shown),
+        total=len(others),
+        matching=len(matching),
+        page=page,
+        pages=pages,
+        countries=choices("countries"),
+        languages=choices("languages"),
+        sectors=choices("sectors"),
+        hs_chapters=choices("hs_chapters"),
     )
 
 
-def _matches(entry: CatalogEntry, filters: CatalogFilters) -> bool:
+def _matches(entry: Listing, filters: CatalogFilters) -> bool:
     if filters.role is not None and entry.role not in (filters.role, ParticipantRole.BOTH):
         return False
     if filters.country and entry.country != filters.country:

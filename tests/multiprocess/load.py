@@ -81,7 +81,13 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
 
 
 async def virtual_user(
-    host: str, port: int, cookie: str, deadline: float, results: Results, rng: random.Random
+    host: str,
+    port: int,
+    cookie: str,
+    deadline: float,
+    results: Results,
+    rng: random.Random,
+    think: tuple[float, float] = (0.5, 2.0),
 ) -> None:
     connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
     while time.monotonic() < deadline:
@@ -111,7 +117,7 @@ async def virtual_user(
                 if connection is not None:
                     connection[1].close()
                 connection = None
-            await asyncio.sleep(rng.uniform(0.5, 2.0))  # think time
+            await asyncio.sleep(rng.uniform(*think))  # think time
     if connection is not None:
         connection[1].close()
 
@@ -140,7 +146,12 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def run(
-    urls: list[str], cookies: list[str], duration: float, ramp: float, seed: int
+    urls: list[str],
+    cookies: list[str],
+    duration: float,
+    ramp: float,
+    seed: int,
+    think: tuple[float, float] = (0.5, 2.0),
 ) -> tuple[Results, float]:
     """Users are spread over `urls` (several portal processes) round-robin, as a proxy would."""
     servers = [(urlsplit(url).hostname or "127.0.0.1", urlsplit(url).port or 80) for url in urls]
@@ -152,13 +163,13 @@ async def run(
     async def user(index: int, cookie: str) -> None:
         await asyncio.sleep(ramp * index / len(cookies))
         host, port = servers[index % len(servers)]
-        await virtual_user(host, port, cookie, deadline, results, random.Random(rng.random()))
+        await virtual_user(host, port, cookie, deadline, results, random.Random(rng.random()), think)
 
     await asyncio.gather(*(user(i, c) for i, c in enumerate(cookies)))
     return results, time.monotonic() - started
 
 
-def report(results: Results, elapsed: float, users: int) -> dict[str, object]:
+def report(results: Results, elapsed: float, users: int, think: tuple[float, float]) -> dict[str, object]:
     every = [v for values in results.latencies.values() for v in values]
 
     def summary(values: list[float]) -> dict[str, float | int]:
@@ -172,6 +183,7 @@ def report(results: Results, elapsed: float, users: int) -> dict[str, object]:
 
     return {
         "users": users,
+        "think_seconds": list(think),
         "seconds": round(elapsed, 1),
         "requests_per_second": round(len(every) / elapsed, 1),
         "all": summary(every) if every else {},
@@ -199,13 +211,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=60.0, help="Seconds of load, ramp included.")
     parser.add_argument("--ramp", type=float, default=10.0, help="Seconds over which the users arrive.")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--think",
+        default="0.5,2",
+        help="Seconds a user waits between two pages, drawn uniformly between MIN,MAX.",
+    )
     args = parser.parse_args(argv)
     cookies = [
         session_cookie(args.secret_key, pid)
         for pid in participants(args.database_url, args.event, args.users)
     ]
-    results, elapsed = asyncio.run(run(args.url.split(","), cookies, args.duration, args.ramp, args.seed))
-    print(json.dumps(report(results, elapsed, args.users), indent=2))  # noqa: T201
+    low, _, high = args.think.partition(",")
+    think = (float(low), float(high or low))
+    if not 0 <= think[0] <= think[1]:
+        parser.error(f"--think {args.think!r}: give MIN,MAX seconds with 0 <= MIN <= MAX")
+    results, elapsed = asyncio.run(
+        run(args.url.split(","), cookies, args.duration, args.ramp, args.seed, think)
+    )
+    print(json.dumps(report(results, elapsed, args.users, think), indent=2))  # noqa: T201
     return 0
 
 

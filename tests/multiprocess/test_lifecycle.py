@@ -4,6 +4,7 @@ workers running the deployments from the work pool, the mail sink and the remind
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.multiprocess.conftest import PARTICIPANTS, Baseline
-from tests.multiprocess.harness import Cluster, Delivery, http_ok
+from tests.multiprocess.harness import PORTAL_SECRET_KEY, Cluster, Delivery, http_ok
+from tests.multiprocess.load import PAGES
 
 pytestmark = [
     pytest.mark.multiprocess,
@@ -95,3 +97,44 @@ def test_production_check_passes_on_the_cluster(cluster: Cluster, tmp_path: Path
         in lines
     )
     assert os.environ.get("PREFECT_API_URL") != cluster.api_url  # the test process was left alone
+
+
+def test_signed_in_participants_browse_the_portal_from_a_second_process(
+    cluster: Cluster, baseline: Baseline
+) -> None:
+    # The load generator of `make load`, small: every page of every signed-in user answers 200.
+    users = 20
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.multiprocess.load",
+            "--url",
+            cluster.portal_url,
+            "--database-url",
+            cluster.app_url,
+            "--secret-key",
+            PORTAL_SECRET_KEY,
+            "--event",
+            baseline.run.slug,
+            "--users",
+            str(users),
+            "--duration",
+            "15",
+            "--ramp",
+            "2",
+            "--think",
+            "0.5,1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert (report["users"], report["errors"], report["error_rate"]) == (users, {}, 0.0)
+    pages = report["pages"]
+    assert sorted(pages) == sorted(PAGES)
+    # Each user asks for the pages in turn, so every page was asked for at least once per user.
+    assert min(page["requests"] for page in pages.values()) >= users

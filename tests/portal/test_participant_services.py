@@ -4,6 +4,7 @@ deletion request, and the shared rate-limit counter."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +13,9 @@ from sqlmodel import Session, select
 
 from models import (
     DomainEvent,
+    Event,
     MeetingRequest,
+    Participant,
     ParticipantRole,
     RequestOrigin,
     RequestPriority,
@@ -24,7 +27,7 @@ from services.db import run_in_transaction
 from services.errors import ConflictError, DomainError, NotFoundError
 from services.hs_codes import search_chapters
 from services.meeting_requests import answer_request, list_requests, request_meeting
-from services.participant_catalog import CatalogFilters, load_catalog
+from services.participant_catalog import CatalogFilters, DirectoryCache, load_catalog
 from services.participant_profile import change_hs_code, load_profile, update_profile
 from services.privacy import export_personal_data, request_erasure
 from services.ratelimit import RateLimit, hit_rate_limit
@@ -157,6 +160,146 @@ def test_catalog_filters_and_suggestions_first(engine: Engine) -> None:
             ("Ana Gómez", False),
             ("Joe Tex", False),
         ]
+
+
+def test_catalog_pages_in_the_service(engine: Engine) -> None:
+    seller, buyer, other = _people(engine)
+
+    def more_buyers(session: Session) -> None:
+        event = session.get(Event, 1)
+        assert event is not None
+        for n in range(5):
+            make_participant(
+                session,
+                event,
+                NOW,
+                f"b{n}@buyer.example",
+                full_name=f"Buyer {n}",
+                organization=f"Buyer {n} GmbH",
+                country="FR",
+                role=ParticipantRole.BUYER,
+            )
+
+    run_in_transaction(engine, more_buyers)
+    with Session(engine) as session:
+        pages = [
+            load_catalog(session, seller, CatalogFilters(), now=NOW, page=n, page_size=3)
+            for n in (1, 2, 3, 9)
+        ]
+    assert [[e.name for e in p.entries] for p in pages] == [
+        ["Buyer 0", "Buyer 1", "Buyer 2"],
+        ["Buyer 3", "Buyer 4", "Hans Müller"],
+        ["Joe Tex"],
+        ["Joe Tex"],  # past the end: the last page
+    ]
+    assert [(p.page, p.pages, p.matching, p.total) for p in pages] == [
+        (1, 3, 7, 7),
+        (2, 3, 7, 7),
+        (3, 3, 7, 7),
+        (3, 3, 7, 7),
+    ]
+    with Session(engine) as session:
+        french = load_catalog(session, seller, CatalogFilters(country="FR"), now=NOW, page=2, page_size=3)
+    assert ([e.name for e in french.entries], french.matching, french.total, french.pages) == (
+        ["Buyer 3", "Buyer 4"],
+        5,
+        7,
+        2,
+    )
+    # The filter choices leave out what only the viewer has: Joe Tex alone is in the US.
+    with Session(engine) as session:
+        seen_by_joe = load_catalog(session, other, CatalogFilters(), now=NOW)
+        seen_by_hans = load_catalog(session, buyer, CatalogFilters(), now=NOW)
+    assert seen_by_joe.countries == ("CO", "DE", "FR")
+    assert seen_by_hans.countries == ("CO", "FR", "US")
+
+
+def test_directory_cache_reuses_for_its_seconds_then_reads_again(engine: Engine) -> None:
+    seller, buyer, _ = _people(engine)
+    clock = [100.0]
+    cache = DirectoryCache(10, clock=lambda: clock[0])
+
+    def names() -> list[str]:
+        with Session(engine) as session:
+            return [
+                e.name
+                for e in load_catalog(session, seller, CatalogFilters(), now=NOW, directories=cache).entries
+            ]
+
+    def rename(session: Session) -> None:
+        hans = session.get(Participant, buyer)
+        assert hans is not None
+        hans.full_name = "Hans Meier"
+
+    assert names() == ["Hans Müller", "Joe Tex"]
+    run_in_transaction(engine, rename)
+    clock[0] = 109.9
+    assert names() == ["Hans Müller", "Joe Tex"]  # still the copy read at 100
+    assert cache.loads == 1
+    clock[0] = 110.0
+    assert names() == ["Hans Meier", "Joe Tex"]
+    assert cache.loads == 2
+    uncached = DirectoryCache(0)
+    with Session(engine) as session:
+        for _ in range(3):
+            load_catalog(session, seller, CatalogFilters(), now=NOW, directories=uncached)
+    assert uncached.loads == 3
+
+
+def test_directory_cache_keeps_the_last_events_seen(engine: Engine) -> None:
+    def events(session: Session) -> list[int]:
+        made = [
+            make_event(session, NOW, slug=f"rueda-{n}", registration_opens="2027-01-01T00:00:00")
+            for n in range(3)
+        ]
+        session.flush()
+        return [e.id for e in made if e.id is not None]
+
+    ids = run_in_transaction(engine, events)
+    cache = DirectoryCache(60, size=2, clock=lambda: 0.0)
+    with Session(engine) as session:
+        for event_id in (ids[0], ids[1], ids[0], ids[2], ids[0], ids[1]):
+            cache.get(session, event_id)
+    # ids[1] was evicted by ids[2] (ids[0] had been used since), then read again.
+    assert cache.loads == 4
+
+
+def test_directory_cache_serves_the_old_copy_while_one_thread_reads(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import services.participant_catalog as catalog_module
+
+    _people(engine)
+    clock = [0.0]
+    cache = DirectoryCache(10, clock=lambda: clock[0])
+    with Session(engine) as session:
+        old = cache.get(session, 1)
+    reading, release = threading.Event(), threading.Event()
+    real_load = catalog_module.load_directory
+
+    def slow_load(session: Session, event_id: int) -> object:
+        reading.set()
+        assert release.wait(30)
+        return real_load(session, event_id)
+
+    monkeypatch.setattr(catalog_module, "load_directory", slow_load)
+    clock[0] = 11.0
+    fresh: list[object] = []
+
+    def reader() -> None:
+        with Session(engine) as session:
+            fresh.append(cache.get(session, 1))
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    assert reading.wait(30)
+    with Session(engine) as session:
+        assert cache.get(session, 1) is old  # not blocked behind the reader
+    release.set()
+    thread.join(30)
+    assert fresh[0] is not old and cache.loads == 2
+    with Session(engine) as session:
+        assert cache.get(session, 1) is fresh[0]
 
 
 def test_profile_update_and_hs_picker(engine: Engine) -> None:
