@@ -3,7 +3,8 @@
 `create_app(settings, engine)` builds it; `python -m portal` serves it with uvicorn on
 `settings.portal.host:port`. The engine defaults to the configured database, which must be
 migrated (`rueda db upgrade`). Several processes may serve the same database: sessions are signed
-cookies and rate limits live in the database, so no process holds state of its own.
+cookies and rate limits live in the database, so no process holds state of its own (only a
+few seconds' cache of each event's catalog listings, `portal.catalog_cache_seconds`).
 """
 
 from __future__ import annotations

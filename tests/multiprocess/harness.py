@@ -838,7 +838,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--load-users",
         default="",
-        help="Then N portal users (tests/multiprocess/load.py); several: 200,2000.",
+        help="Then N portal users (tests/multiprocess/load.py), each thinking 0.5 to 2 s between pages, or "
+        "N@MIN-MAX seconds; several runs, one after the other: 200,2000,2000@15-45.",
     )
     parser.add_argument(
         "--portals", type=int, default=1, help="Portal processes (the load is spread over them)."
@@ -875,7 +876,9 @@ def main(argv: list[str] | None = None) -> int:
             "errors_in_logs": {k: len(v) for k, v in cluster.errors_in_logs().items()},
         }
         print(json.dumps(report, indent=2))  # noqa: T201
-        for users in [int(n) for n in args.load_users.split(",") if n]:
+        for spec in [n for n in args.load_users.split(",") if n]:
+            users_text, _, think_text = spec.partition("@")
+            users, think = int(users_text), (think_text or "0.5-2").replace("-", ",")
             load = subprocess.run(
                 [
                     str(BIN / "python"),
@@ -893,6 +896,8 @@ def main(argv: list[str] | None = None) -> int:
                     str(users),
                     "--duration",
                     str(args.load_duration),
+                    "--think",
+                    think,
                 ],
                 capture_output=True,
                 text=True,

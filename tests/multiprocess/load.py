@@ -96,28 +96,44 @@ async def virtual_user(
                 break
             started = time.perf_counter()
             try:
-                if connection is None:
-                    connection = await asyncio.wait_for(asyncio.open_connection(host, port), 30)
-                reader, writer = connection
-                writer.write(
-                    f"GET {page} HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {SESSION_COOKIE}={cookie}\r\n"
-                    "Accept: text/html\r\n\r\n".encode("latin-1")
-                )
-                await writer.drain()
-                status, keep = await asyncio.wait_for(_read_response(reader), 60)
+                status = None
+                for _attempt in range(2):
+                    reused = connection is not None
+                    if connection is None:
+                        connection = await asyncio.wait_for(asyncio.open_connection(host, port), 30)
+                    reader, writer = connection
+                    try:
+                        writer.write(
+                            f"GET {page} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                            f"Cookie: {SESSION_COOKIE}={cookie}\r\nAccept: text/html\r\n\r\n".encode(
+                                "latin-1"
+                            )
+                        )
+                        await writer.drain()
+                        status, keep = await asyncio.wait_for(_read_response(reader), 60)
+                        break
+                    except (ConnectionError, asyncio.IncompleteReadError):
+                        writer.close()
+                        connection = None
+                        # The server closes a keep-alive connection left idle (uvicorn: after 5 s);
+                        # like a browser, send the request again once on a new connection.
+                        if not reused:
+                            raise
+                assert status is not None
                 results.latencies[page].append(time.perf_counter() - started)
                 results.statuses[f"{page} {status}"] += 1
                 if status >= 400:
                     results.errors[f"{page} HTTP {status}"] += 1
-                if not keep:
-                    writer.close()
+                if not keep and connection is not None:
+                    connection[1].close()
                     connection = None
             except (TimeoutError, OSError, ConnectionError, asyncio.IncompleteReadError, ValueError) as error:
                 results.errors[f"{page} {type(error).__name__}"] += 1
                 if connection is not None:
                     connection[1].close()
                 connection = None
-            await asyncio.sleep(rng.uniform(*think))  # think time
+            # Think time, cut short at the deadline.
+            await asyncio.sleep(max(0.0, min(rng.uniform(*think), deadline - time.monotonic())))
     if connection is not None:
         connection[1].close()
 
@@ -209,7 +225,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--event", required=True, help="The event whose participants browse.")
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--duration", type=float, default=60.0, help="Seconds of load, ramp included.")
-    parser.add_argument("--ramp", type=float, default=10.0, help="Seconds over which the users arrive.")
+    parser.add_argument(
+        "--ramp",
+        type=float,
+        default=None,
+        help="Seconds over which the users arrive (default: the longest think time, at least 10).",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--think",
@@ -226,7 +247,14 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= think[0] <= think[1]:
         parser.error(f"--think {args.think!r}: give MIN,MAX seconds with 0 <= MIN <= MAX")
     results, elapsed = asyncio.run(
-        run(args.url.split(","), cookies, args.duration, args.ramp, args.seed, think)
+        run(
+            args.url.split(","),
+            cookies,
+            args.duration,
+            args.ramp if args.ramp is not None else max(10.0, think[1]),
+            args.seed,
+            think,
+        )
     )
     print(json.dumps(report(results, elapsed, args.users, think), indent=2))  # noqa: T201
     return 0
