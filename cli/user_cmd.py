@@ -14,7 +14,7 @@ from rich.table import Table
 from sqlmodel import Session
 
 from cli.common import console, database, handle_errors, utc_now
-from models import MemberRole, User
+from models import Event, MemberRole, User
 from services.accounts import (
     create_user,
     get_user_by_email,
@@ -89,13 +89,26 @@ def add_user(
 def create_token(
     email: str = EMAIL,
     name: str = typer.Option(..., "--name", help="What the token is for, e.g. crm-sync."),
+    event: str | None = typer.Option(
+        None, "--event", help="Limit the token to this event (slug; the user must be its organizer)."
+    ),
+    days: int | None = typer.Option(
+        None, "--days", help="The token stops working after this many days (default: until revoked)."
+    ),
 ) -> None:
     """Issue an API token for a user. It is shown once: store it in the integration's secrets."""
     with database() as engine:
         issued = run_in_transaction(
-            engine, lambda s: issue_token(s, _user(s, email), name=name, now=utc_now())
+            engine,
+            lambda s: issue_token(
+                s, _user(s, email), name=name, now=utc_now(), event_slug=event, valid_days=days
+            ),
         )
-    console.print(f"token {issued.token_id} ({issued.name}) for {email.strip().lower()}; shown only now:")
+    scope = f"event {event}" if event else "every event of the user"
+    until = f"for {days} days" if days else "until revoked"
+    console.print(
+        f"token {issued.token_id} ({issued.name}) for {email.strip().lower()}, {scope}, {until}; shown only now:"
+    )
     # Plain print, no markup or wrapping, so that the token can be copied or piped whole.
     typer.echo(issued.token)
 
@@ -107,12 +120,15 @@ def list_user_tokens(email: str = EMAIL) -> None:
     with database() as engine, transaction(engine) as session:
         user = _user(session, email)
         assert user.id is not None
-        table = Table("id", "name", "created", "revoked")
+        table = Table("id", "name", "event", "created", "expires", "revoked")
         for token in list_tokens(session, user.id):
+            scope = session.get(Event, token.event_id) if token.event_id is not None else None
             table.add_row(
                 str(token.id),
                 token.name,
+                scope.slug if scope is not None else "(all)",
                 token.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                token.expires_at.strftime("%Y-%m-%d %H:%M UTC") if token.expires_at else "",
                 token.revoked_at.strftime("%Y-%m-%d %H:%M UTC") if token.revoked_at else "",
             )
     console.print(table)

@@ -25,6 +25,8 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=200)
     is_active: bool = True
     created_at: datetime = Field(sa_column=utc_column())
+    # Portal sessions started before this are over (signing out ends them on every device).
+    sessions_valid_after: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class EventMembership(SQLModel, table=True):
@@ -47,6 +49,9 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(max_length=128)
     created_at: datetime = Field(sa_column=utc_column())
     revoked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # Limited to one event (None: every event of its user), and valid until (None: until revoked).
+    event_id: int | None = Field(default=None, sa_column=fk_column("event.id", nullable=True))
+    expires_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class LoginToken(SQLModel, table=True):

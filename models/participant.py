@@ -82,6 +82,8 @@ class Participant(ParticipantBase, table=True):
     consent_source: str | None = Field(default=None, max_length=40, description="portal, import, ...")
     created_at: datetime = Field(sa_column=utc_column())
     updated_at: datetime = Field(sa_column=utc_column())
+    # Portal sessions started before this are over (signing out ends them on every device).
+    sessions_valid_after: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class TradeLine(SQLModel, table=True):

@@ -29,7 +29,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from models import ParticipantRole, RequestPriority, SurveyWave, TradeDirection
+from models import Participant, ParticipantRole, RequestPriority, SurveyWave, TradeDirection
 from models.portal import ProfileUpdate
 from models.schemas import ParticipantImport
 from portal import messages as _messages  # noqa: F401  (registers the translations)
@@ -56,6 +56,7 @@ from portal.web import (
     render,
     run_read,
     run_write,
+    session_started_at,
     start_login,
     utc_now,
 )
@@ -67,12 +68,14 @@ from services.participant_agenda import build_agenda_calendar, load_agenda
 from services.participant_catalog import CatalogFilters, load_catalog
 from services.participant_profile import change_hs_code, load_profile, update_profile
 from services.portal_accounts import (
+    end_participant_sessions,
     get_active_participant,
     is_registration_open,
     list_open_events,
     register_in_portal,
     request_login_link,
     request_login_links_everywhere,
+    session_is_current,
     sign_in_with_token,
 )
 from services.privacy import erasure_requested_at, export_personal_data, request_erasure
@@ -96,9 +99,17 @@ CATALOG_PAGE_SIZE = 40
 ROLES = (ParticipantRole.SELLER, ParticipantRole.BUYER, ParticipantRole.BOTH)
 
 
-def current_participant_id(request: Request) -> int:
+def current_participant_id(request: Request, db: DbSession) -> int:
+    """The signed-in participant; a session ended by signing out elsewhere goes to the sign-in page.
+    (The participant stays in the request's read session, so the page reads it again for free.)"""
     participant_id = request.session.get("participant_id")
     if not isinstance(participant_id, int):
+        raise HTTPException(status_code=303, headers={"Location": "/signin"})
+    participant = db.get(Participant, participant_id)
+    if participant is not None and not session_is_current(
+        participant.sessions_valid_after, session_started_at(request)
+    ):
+        logout(request)
         raise HTTPException(status_code=303, headers={"Location": "/signin"})
     return participant_id
 
@@ -380,6 +391,10 @@ def login(request: Request, t: Annotated[str, Form()] = "") -> Response:
 
 @router.post("/logout")
 def sign_out(request: Request) -> Response:
+    participant_id = request.session.get("participant_id")
+    if isinstance(participant_id, int):
+        # Every device: a copied or forgotten session cookie must not outlive signing out.
+        run_write(request, lambda s: end_participant_sessions(s, participant_id, now=utc_now()))
     logout(request)
     return redirect("/")
 

@@ -190,17 +190,36 @@ async def csrf_protect(request: Request) -> None:
 CsrfProtected = Depends(csrf_protect)
 
 
+SESSION_STARTED_KEY = "since"
+
+
 def start_login(request: Request, key: str, value: int, *, language: str | None = None) -> None:
-    """Begin an authenticated session: drop whatever the session held, rotate the CSRF token."""
+    """Begin an authenticated session: drop whatever the session held, rotate the CSRF token, and
+    note when it began (signing out ends the account's sessions begun before, see
+    `session_started_at`)."""
     request.session.clear()
     request.session[key] = value
+    request.session[SESSION_STARTED_KEY] = (utc_now() - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(
+        microseconds=1
+    )
     if language in LANGUAGES:
         request.session["profile_lang"] = language
     request.session[CSRF_SESSION_KEY] = secrets.token_urlsafe(32)
     request.scope.pop("rueda.lang", None)
 
 
+def session_started_at(request: Request) -> datetime | None:
+    """When the signed-in session began (None for a session from before this was recorded).
+    Compare it with the account's `sessions_valid_after` (`session_is_current`)."""
+    started = request.session.get(SESSION_STARTED_KEY)
+    if not isinstance(started, int) or started <= 0:
+        return None
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=started)
+
+
 def logout(request: Request) -> None:
+    """Forget the session in this browser. To end the account's other sessions too, set its
+    `sessions_valid_after` (`end_participant_sessions`, `end_user_sessions`)."""
     request.session.clear()
     request.scope.pop("rueda.lang", None)
 

@@ -24,12 +24,12 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from email_validator import EmailNotValidError, validate_email
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from models import ApiToken, Event, EventMembership, MemberRole, User
 from services.errors import ConflictError, DomainError, NotFoundError
@@ -37,6 +37,7 @@ from services.errors import ConflictError, DomainError, NotFoundError
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 TOKEN_PREFIX = "rueda_"
+MAX_TOKEN_DAYS = 3650
 _HASHER = PasswordHasher()
 # Verified against when the email is unknown, so that both paths do the same argon2 work.
 _DUMMY_HASH = _HASHER.hash("not a password of anyone: equalises login timing")
@@ -63,6 +64,14 @@ class IssuedToken:
     token_id: int
     name: str
     token: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokenGrant:
+    """What an API token allows: act as `user`, in `event_id` only when it is set."""
+
+    user: User
+    event_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +147,13 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
+def end_user_sessions(session: Session, user_id: int, *, now: datetime) -> None:
+    """Sign the organizer out on every device: sessions begun until `now` are no longer valid."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.sessions_valid_after = now
+
+
 def _verify(password_hash: str, password: str) -> bool:
     try:
         return _HASHER.verify(password_hash, password)
@@ -195,36 +211,83 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, user: User, *, name: str, now: datetime) -> IssuedToken:
-    """A new API token for `user`, acting with the user's roles. Only its hash is stored."""
+def issue_token(
+    session: Session,
+    user: User,
+    *,
+    name: str,
+    now: datetime,
+    event_slug: str | None = None,
+    valid_days: int | None = None,
+) -> IssuedToken:
+    """A new API token for `user`, acting with the user's roles: in every event of the user, or
+    only in `event_slug` (where the user must be an organizer); until revoked, or for
+    `valid_days`. Only its hash is stored."""
     label = name.strip()
     if not label:
         raise AccountInputError("name", "is empty")
     if len(label) > 100:
         raise AccountInputError("name", "must be at most 100 characters long")
+    if valid_days is not None and not 1 <= valid_days <= MAX_TOKEN_DAYS:
+        raise AccountInputError("days", f"must be between 1 and {MAX_TOKEN_DAYS}")
     assert user.id is not None
+    event_id = None
+    if event_slug is not None:
+        event_id = require_access(session, user.id, event_slug, minimum=MemberRole.ORGANIZER).event.id
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, name=label, token_hash=hash_token(token), created_at=now)
+    row = ApiToken(
+        user_id=user.id,
+        name=label,
+        token_hash=hash_token(token),
+        created_at=now,
+        event_id=event_id,
+        expires_at=now + timedelta(days=valid_days) if valid_days is not None else None,
+    )
     session.add(row)
     session.flush()
     assert row.id is not None
     return IssuedToken(row.id, label, token)
 
 
-def verify_token(session: Session, token: str) -> User | None:
-    """The active user behind a valid, unrevoked token, or None."""
+def verify_token(session: Session, token: str, *, now: datetime) -> TokenGrant | None:
+    """What a valid token allows (its active user, and the one event it is limited to, if any);
+    None for an unknown, revoked or expired token or an inactive user."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     row = session.exec(
-        select(User)
+        select(User, ApiToken)
         .join(ApiToken, col(ApiToken.user_id) == col(User.id))
         .where(
             ApiToken.token_hash == hash_token(token),
             col(ApiToken.revoked_at).is_(None),
+            or_(col(ApiToken.expires_at).is_(None), col(ApiToken.expires_at) > now),
             User.is_active == True,  # noqa: E712 (SQL, not Python)
         )
     ).first()
-    return row
+    if row is None:
+        return None
+    user, api_token = row
+    return TokenGrant(user=user, event_id=api_token.event_id)
+
+
+def token_access(session: Session, grant: TokenGrant, event_slug: str, *, minimum: MemberRole) -> Access:
+    """`require_access` for a token: an event outside the token's one event is not found, the same
+    as an event its user is not a member of."""
+    assert grant.user.id is not None
+    access = require_access(session, grant.user.id, event_slug, minimum=minimum)
+    if grant.event_id is not None and access.event.id != grant.event_id:
+        raise NotFoundError(f"no event with slug {event_slug!r}")
+    return access
+
+
+def token_events(session: Session, grant: TokenGrant) -> list[Access]:
+    """The events a token may see."""
+    assert grant.user.id is not None
+    return [
+        a
+        for a in list_access(session, grant.user.id)
+        if grant.event_id is None or a.event.id == grant.event_id
+    ]
 
 
 def list_tokens(session: Session, user_id: int) -> Sequence[ApiToken]:

@@ -196,6 +196,21 @@ def get_active_participant(session: Session, participant_id: int) -> Participant
     return participant
 
 
+def session_is_current(valid_after: datetime | None, started_at: datetime | None) -> bool:
+    """Whether a portal session that began at `started_at` (None: before sessions recorded it) is
+    still valid for an account whose sessions before `valid_after` have ended."""
+    if valid_after is None:
+        return True
+    return started_at is not None and started_at > valid_after
+
+
+def end_participant_sessions(session: Session, participant_id: int, *, now: datetime) -> None:
+    """Sign the participant out on every device: sessions begun until `now` are no longer valid."""
+    participant = session.get(Participant, participant_id)
+    if participant is not None:
+        participant.sessions_valid_after = now
+
+
 def _find_participant(session: Session, event_id: int, email: str) -> Participant | None:
     return session.exec(
         select(Participant).where(Participant.event_id == event_id, Participant.email == email)

@@ -1,7 +1,8 @@
 """The JSON API for integrations (OpenAPI), authenticated by organizer tokens.
 
 Every call carries `Authorization: Bearer <token>` (a token from `rueda token create`). The token
-acts as its user: it sees the events where the user is an organizer and nothing else. An event the
+acts as its user: it sees the events where the user is an organizer and nothing else (a token made
+with `--event` only that event; one made with `--days` answers 401 once they are over). An event the
 user is not a member of answers 404, the same as one that does not exist; a staff member's token
 gets 403 (staff use the check-in desk, not the API, which exposes contact data). Objects are
 always looked up inside the event of the URL, so an id from another event is a 404 too.
@@ -31,7 +32,6 @@ from models import (
     RequestStatus,
     SurveyResponseKind,
     SurveyWave,
-    User,
 )
 from models.schemas import SLUG_PATTERN
 from portal.api.schemas import (
@@ -48,7 +48,7 @@ from portal.api.schemas import (
     SurveyResponsePage,
 )
 from portal.web import DbSession, get_engine, run_write, utc_now
-from services.accounts import Access, ForbiddenError, list_access, require_access, verify_token
+from services.accounts import Access, ForbiddenError, TokenGrant, token_access, token_events, verify_token
 from services.dashboard import (
     get_participant_row,
     list_meetings,
@@ -57,6 +57,7 @@ from services.dashboard import (
     list_survey_responses,
     load_summary,
 )
+from services.db import read_only
 from services.organizer_requests import add_organizer_request
 from services.surveys import list_disagreements
 
@@ -84,34 +85,32 @@ router = APIRouter(prefix="/api/v1", tags=["api"], responses=_ERRORS)
 
 def current_user(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> User:
-    # A short session of its own: on SQLite an open read transaction holds the write lock, and a
-    # write route (run_write) must not wait for its own request's read.
+) -> TokenGrant:
+    # A short session of its own: a write route (run_write) must not wait for its own request's read.
     if credentials is None:
-        user = None
+        grant = None
     else:
-        with Session(get_engine(request), expire_on_commit=False) as session:
-            user = verify_token(session, credentials.credentials)
-    if user is None:
+        with Session(read_only(get_engine(request)), expire_on_commit=False) as session:
+            grant = verify_token(session, credentials.credentials, now=utc_now())
+    if grant is None:
         raise HTTPException(
             status_code=401,
             detail="a valid organizer token is required (Authorization: Bearer <token>)",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return user
+    return grant
 
 
-CurrentUser = Annotated[User, Depends(current_user)]
+CurrentUser = Annotated[TokenGrant, Depends(current_user)]
 Slug = Annotated[str, Path(pattern=SLUG_PATTERN, description="The event's slug.", examples=["rueda-2027"])]
 Limit = Annotated[int, Query(ge=1, le=500, description="Rows per page (1-500).")]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Rows to skip.")]
 IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
-def organizer_access(db: Session, user: User, slug: str) -> Access:
-    assert user.id is not None
+def organizer_access(db: Session, user: TokenGrant, slug: str) -> Access:
     try:
-        return require_access(db, user.id, slug, minimum=MemberRole.ORGANIZER)
+        return token_access(db, user, slug, minimum=MemberRole.ORGANIZER)
     except ForbiddenError as error:
         raise HTTPException(status_code=403, detail=str(error)) from None
 
@@ -123,7 +122,6 @@ def _event_id(access: Access) -> int:
 
 @router.get("/events", response_model=list[EventOut], summary="The events of the token's user")
 def list_my_events(db: DbSession, user: CurrentUser) -> list[EventOut]:
-    assert user.id is not None
     return [
         EventOut(
             slug=a.event.slug,
@@ -135,7 +133,7 @@ def list_my_events(db: DbSession, user: CurrentUser) -> list[EventOut]:
             ends_on=a.event.ends_on,
             role=a.role,
         )
-        for a in list_access(db, user.id)
+        for a in token_events(db, user)
     ]
 
 
@@ -239,8 +237,7 @@ def get_requests(
     },
 )
 def create_request(request: Request, slug: Slug, body: RequestCreate, user: CurrentUser) -> RequestOut:
-    assert user.id is not None
-    user_id = user.id
+    user_id = user.user.id
 
     def work(session: Session) -> RequestOut:
         access = organizer_access(session, user, slug)

@@ -43,11 +43,20 @@ from portal.web import (
     logout,
     redirect,
     render,
+    run_read,
     run_write,
+    session_started_at,
     start_login,
     utc_now,
 )
-from services.accounts import Access, ForbiddenError, authenticate, list_access, require_access
+from services.accounts import (
+    Access,
+    ForbiddenError,
+    authenticate,
+    end_user_sessions,
+    list_access,
+    require_access,
+)
 from services.checkin import get_desk_participant, load_desk_meetings, search_participants
 from services.dashboard import (
     build_grid,
@@ -58,6 +67,7 @@ from services.dashboard import (
 )
 from services.event_setup import SetupError, setup_values, update_setup
 from services.onsite import ChangeResult, check_in, get_meeting, mark_no_show
+from services.portal_accounts import session_is_current
 from services.ratelimit import RateLimit
 
 log = logging.getLogger("rueda.portal.organizer")
@@ -85,15 +95,23 @@ def _login_rules(request: Request) -> tuple[RateLimit, RateLimit]:
 
 
 def _user_id(request: Request) -> int:
+    """The signed-in organizer's id, once the account is known to be active and the session not
+    ended by signing out (on any device); else to the sign-in page."""
+    user = _user(request, None)
+    assert user.id is not None
+    return user.id
+
+
+def _user(request: Request, db: Session | None) -> User:
     user_id = request.session.get("user_id")
     if not isinstance(user_id, int):
         raise HTTPException(status_code=303, headers={"Location": LOGIN_PATH})
-    return user_id
-
-
-def _user(request: Request, db: Session) -> User:
-    user = db.get(User, _user_id(request))
-    if user is None or not user.is_active:
+    user = db.get(User, user_id) if db is not None else run_read(request, lambda s: s.get(User, user_id))
+    if (
+        user is None
+        or not user.is_active
+        or not session_is_current(user.sessions_valid_after, session_started_at(request))
+    ):
         logout(request)
         raise HTTPException(status_code=303, headers={"Location": LOGIN_PATH})
     return user
@@ -146,6 +164,10 @@ def login(
 
 @router.post("/logout")
 def sign_out(request: Request) -> Response:
+    user_id = request.session.get("user_id")
+    if isinstance(user_id, int):
+        # Every device: a copied or forgotten session cookie must not outlive signing out.
+        run_write(request, lambda s: end_user_sessions(s, user_id, now=utc_now()))
     logout(request)
     return redirect(LOGIN_PATH)
 

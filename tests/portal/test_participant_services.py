@@ -29,6 +29,7 @@ from services.hs_codes import search_chapters
 from services.meeting_requests import answer_request, list_requests, request_meeting
 from services.participant_catalog import CatalogFilters, DirectoryCache, load_catalog
 from services.participant_profile import change_hs_code, load_profile, update_profile
+from services.portal_accounts import session_is_current
 from services.privacy import export_personal_data, request_erasure
 from services.ratelimit import RateLimit, hit_rate_limit
 from tests.factories import make_event, make_participant
@@ -407,3 +408,12 @@ def test_rate_limit_counts_in_fixed_windows(engine: Engine) -> None:
     with Session(engine) as session:
         keys = session.exec(select(RateLimitCounter.key)).all()
     assert all("10.0.0" not in key for key in keys)
+
+
+def test_a_session_is_current_only_if_it_began_after_the_last_sign_out() -> None:
+    signed_out = NOW
+    assert session_is_current(None, None) and session_is_current(None, NOW)  # never signed out
+    assert not session_is_current(signed_out, None)  # a session older than the record of its start
+    assert not session_is_current(signed_out, NOW - timedelta(hours=1))
+    assert not session_is_current(signed_out, NOW)
+    assert session_is_current(signed_out, NOW + timedelta(microseconds=1))

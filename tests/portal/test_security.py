@@ -73,6 +73,25 @@ def test_login_link_forged_signature_is_refused(portal: Portal) -> None:
         assert _is_signed_in(client)
 
 
+def test_signing_out_ends_the_session_on_every_device(portal: Portal) -> None:
+    open_event(portal.engine)
+    _registered(portal, "ana@andino.example")
+    with portal.client() as phone, portal.client() as laptop:
+        assert sign_in(phone, latest_link(portal.engine, "ana@andino.example")).headers["location"] == "/me"
+        # The same session on a second device (or a copied cookie).
+        laptop.cookies.set("rueda_session", phone.cookies["rueda_session"])
+        assert _is_signed_in(laptop)
+        page = phone.get("/me")
+        assert phone.post("/logout", data={"csrf_token": csrf_of(page.text)}).status_code == 303
+        assert not _is_signed_in(phone)
+        response = laptop.get("/me/agenda")
+        assert (response.status_code, response.headers["location"]) == (303, "/signin")
+        # A new sign-in afterwards works.
+        post_form(phone, "/e/rueda-test/login", "/e/rueda-test/login", {"email": "ana@andino.example"})
+        assert sign_in(phone, latest_link(portal.engine, "ana@andino.example")).headers["location"] == "/me"
+        assert _is_signed_in(phone)
+
+
 def test_login_link_expired_is_refused(portal: Portal) -> None:
     event_id = open_event(portal.engine)
     pid = _registered(portal, "ana@andino.example")

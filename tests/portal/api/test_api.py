@@ -4,16 +4,17 @@ authorization, filters and pagination with exact totals, survey results."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from models import ApiToken, Event, EventStatus
-from services.accounts import revoke_token
+from models import ApiToken, Event, EventStatus, MemberRole, User
+from services.accounts import AccountInputError, grant_role, issue_token, revoke_token
 from services.db import transaction
+from services.errors import NotFoundError
 from tests.portal.api.seed import Seeded, TestClient, build_app, portal_settings, seed
 
 pytestmark = pytest.mark.integration
@@ -68,6 +69,47 @@ def test_api_with_revoked_token_is_401(
     assert response.status_code == 401
     # Another user's token still works.
     assert client.get("/api/v1/events", headers=auth(seeded.tokens["olga"])).status_code == 200
+
+
+def test_api_token_limited_to_one_event_sees_only_that_event(
+    client: TestClient, engine: Engine, seeded: Seeded
+) -> None:
+    with transaction(engine) as session:
+        ana = session.get(User, seeded.user_ids["ana"])
+        other = session.get(Event, seeded.event_b)
+        assert ana is not None and other is not None
+        grant_role(session, ana, other, MemberRole.ORGANIZER)  # Ana now organizes both events
+        scoped = issue_token(
+            session, ana, name="one event", now=datetime.now(UTC), event_slug="rueda-resultados"
+        ).token
+        with pytest.raises(NotFoundError, match="no event with slug 'nope'"):
+            issue_token(session, ana, name="x", now=datetime.now(UTC), event_slug="nope")
+    everywhere = client.get("/api/v1/events", headers=auth(seeded.tokens["ana"])).json()
+    assert sorted(e["slug"] for e in everywhere) == ["otra-rueda", "rueda-resultados"]
+    listed = client.get("/api/v1/events", headers=auth(scoped)).json()
+    assert [e["slug"] for e in listed] == ["rueda-resultados"]
+    assert client.get(A, headers=auth(scoped)).status_code == 200
+    assert client.get(f"{A}/participants", headers=auth(scoped)).status_code == 200
+    for path in ("/api/v1/events/otra-rueda", "/api/v1/events/otra-rueda/participants"):
+        assert client.get(path, headers=auth(seeded.tokens["ana"])).status_code == 200, path
+        refused = client.get(path, headers=auth(scoped))
+        assert (refused.status_code, refused.json()) == (
+            404,
+            {"detail": "no event with slug 'otra-rueda'"},
+        ), path
+
+
+def test_api_token_past_its_days_is_401(client: TestClient, engine: Engine, seeded: Seeded) -> None:
+    real_now = datetime.now(UTC)
+    with transaction(engine) as session:
+        ana = session.get(User, seeded.user_ids["ana"])
+        assert ana is not None
+        expired = issue_token(session, ana, name="old", now=real_now - timedelta(days=3), valid_days=2).token
+        fresh = issue_token(session, ana, name="new", now=real_now - timedelta(days=1), valid_days=2).token
+        with pytest.raises(AccountInputError, match="days: must be between 1 and 3650"):
+            issue_token(session, ana, name="x", now=real_now, valid_days=0)
+    assert client.get("/api/v1/events", headers=auth(expired)).status_code == 401
+    assert client.get("/api/v1/events", headers=auth(fresh)).status_code == 200
 
 
 def test_api_events_of_each_user(client: TestClient, seeded: Seeded) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -103,13 +103,13 @@ def test_accounts_tokens_are_stored_hashed_and_revocable(engine: Engine, now: da
     with transaction(engine) as session:
         row = session.exec(select(ApiToken)).one()
         assert row.token_hash == hashlib.sha256(issued.token.encode()).hexdigest()
-        found = verify_token(session, issued.token)
-        assert found is not None and found.id == uid
-        assert verify_token(session, issued.token + "x") is None
+        found = verify_token(session, issued.token, now=now)
+        assert found is not None and (found.user.id, found.event_id) == (uid, None)
+        assert verify_token(session, issued.token + "x", now=now) is None
         assert uid is not None
         assert revoke_token(session, uid, issued.token_id, now=now) is True
     with transaction(engine) as session:
-        assert verify_token(session, issued.token) is None
+        assert verify_token(session, issued.token, now=now) is None
         assert revoke_token(session, uid, issued.token_id, now=now) is False
         with pytest.raises(NotFoundError, match="no API token 999"):
             revoke_token(session, uid, 999, now=now)
@@ -175,15 +175,53 @@ def test_cli_user_add_and_token_create(cli_db: str, monkeypatch: pytest.MonkeyPa
     created = runner.invoke(app, ["token", "create", "--email", "ana@example.org", "--name", "crm"])
     assert created.exit_code == 0
     heading, token = created.output.splitlines()
-    assert heading == "token 1 (crm) for ana@example.org; shown only now:"
+    assert (
+        heading
+        == "token 1 (crm) for ana@example.org, every event of the user, until revoked; shown only now:"
+    )
     engine = make_engine(cli_db)
     with transaction(engine) as session:
-        user = verify_token(session, token)
-        assert user is not None and user.email == "ana@example.org"
+        grant = verify_token(session, token, now=datetime.now(UTC))
+        assert grant is not None and grant.user.email == "ana@example.org"
         assert authenticate(session, "ana@example.org", PASSWORD) is not None
     engine.dispose()
     revoked = runner.invoke(app, ["token", "revoke", "--email", "ana@example.org", "--id", "1"])
     assert (revoked.exit_code, revoked.output) == (0, "token 1 revoked\n")
+    token_for_event = [
+        "token",
+        "create",
+        "--email",
+        "ana@example.org",
+        "--name",
+        "sync",
+        "--event",
+        "rueda-cli",
+    ]
+    staff_only = runner.invoke(app, [*token_for_event, "--days", "30"])
+    assert (staff_only.exit_code, staff_only.output) == (
+        1,
+        "error: this needs the organizer role in event 'rueda-cli'\n",
+    )
+    promote = ["user", "add", "--email", "ana@example.org", "--name", "Ana", "--event", "rueda-cli"]
+    assert runner.invoke(app, [*promote, "--role", "organizer"]).exit_code == 0
+    scoped = runner.invoke(app, [*token_for_event, "--days", "30"])
+    assert scoped.exit_code == 0, scoped.output
+    assert scoped.output.splitlines()[0] == (
+        "token 2 (sync) for ana@example.org, event rueda-cli, for 30 days; shown only now:"
+    )
+    bad_days = runner.invoke(app, [*token_for_event, "--days", "0"])
+    assert (bad_days.exit_code, bad_days.output) == (1, "error: days: must be between 1 and 3650\n")
+    listed = runner.invoke(app, ["token", "list", "--email", "ana@example.org"], env={"COLUMNS": "200"})
+    rows = [
+        [cell.strip() for cell in line.strip().strip("│").split("│")]
+        for line in listed.output.splitlines()
+        if line.startswith("│")
+    ]
+    # id, name, event, whether it expires, whether it is revoked
+    assert [(r[0], r[1], r[2], bool(r[4]), bool(r[5])) for r in rows] == [
+        ("1", "crm", "(all)", False, True),
+        ("2", "sync", "rueda-cli", True, False),
+    ]
 
 
 def test_cli_user_add_refuses_a_short_password(cli_db: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -304,3 +304,23 @@ def test_event_setup_saves_and_names_bad_fields(client: TestClient, engine: Engi
     with transaction(engine) as session:
         event = session.get(Event, seeded.event_a)
         assert event is not None and (event.min_meetings, event.max_meetings) == (3, 12)
+
+
+def test_signing_out_ends_copies_of_the_session_on_every_device(
+    client: TestClient, engine: Engine, settings: Settings
+) -> None:
+    assert sign_in(client, "ana") == 303
+    copied = client.cookies.get("rueda_session")
+    assert copied is not None
+    with TestClient(build_app(settings, engine), follow_redirects=False) as other:
+        other.cookies.set("rueda_session", copied)
+        assert other.get("/organizer/").status_code == 200  # the copy works while signed in
+        assert (
+            client.post("/organizer/logout", data={"csrf_token": csrf(client, "/organizer/")}).status_code
+            == 303
+        )
+        response = other.get("/organizer/")
+        assert (response.status_code, response.headers["location"]) == (303, "/organizer/login")
+    # Signing in again afterwards starts a session that works.
+    assert sign_in(client, "ana") == 303
+    assert client.get("/organizer/").status_code == 200
