@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,6 +37,18 @@ from tests.portal.helpers import latest_link, participant_id, post_form, schedul
 
 pytestmark = pytest.mark.integration
 INVALID_LINK = "This sign-in link is not valid or has expired. Ask for a new one."
+
+
+# Rate-limit windows are fixed and aligned to the epoch, so a count resets at each multiple of the
+# window: a day-long window, and a test that starts more than a minute before midnight UTC, never
+# sees a reset (an hour-long window failed once, at 20:00).
+WINDOW = 86_400
+
+
+def _not_at_a_window_boundary() -> None:
+    left = WINDOW - time.time() % WINDOW
+    if left < 60:
+        time.sleep(left + 1)
 
 
 def _login_with(client: httpx.Client, signed: str) -> httpx.Response:
@@ -276,8 +289,9 @@ def test_brute_force_is_rate_limited_across_servers(
     limits = {
         "login_attempts_per_window": 3,
         "registrations_per_window": 2,
-        "rate_limit_window_seconds": 3600,
+        "rate_limit_window_seconds": WINDOW,
     }
+    _not_at_a_window_boundary()
     first, second = make_portal(sqlite_engine, **limits), make_portal(sqlite_engine, **limits)
     open_event(sqlite_engine)
     statuses = []
@@ -307,7 +321,8 @@ def test_registering_someone_elses_address_again_and_again_cannot_flood_their_in
 ) -> None:
     # Every registration emails a sign-in link, so the address's email budget applies to it, with
     # the link requests of /e/<slug>/login and /signin: 3 emails, then 429, from any client.
-    portal = make_portal(sqlite_engine, login_attempts_per_window=3, rate_limit_window_seconds=3600)
+    portal = make_portal(sqlite_engine, login_attempts_per_window=3, rate_limit_window_seconds=WINDOW)
+    _not_at_a_window_boundary()
     open_event(sqlite_engine)
     with portal.client() as client:
         statuses = [
