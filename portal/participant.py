@@ -25,7 +25,7 @@ from babel import Locale
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
-from sqlmodel import Session
+from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
@@ -99,16 +99,22 @@ CATALOG_PAGE_SIZE = 40
 ROLES = (ParticipantRole.SELLER, ParticipantRole.BUYER, ParticipantRole.BOTH)
 
 
-def current_participant_id(request: Request, db: DbSession) -> int:
+def current_participant_id(request: Request) -> int:
     """The signed-in participant; a session ended by signing out elsewhere goes to the sign-in page.
-    (The participant stays in the request's read session, so the page reads it again for free.)"""
+
+    Reads in a session of its own, closed before returning: a dependency that kept a pooled
+    connection while its request waits for a thread to run the page could take every connection
+    while the threads wait for one (a deadlock under load; `tests/portal/test_concurrency.py`)."""
     participant_id = request.session.get("participant_id")
     if not isinstance(participant_id, int):
         raise HTTPException(status_code=303, headers={"Location": "/signin"})
-    participant = db.get(Participant, participant_id)
-    if participant is not None and not session_is_current(
-        participant.sessions_valid_after, session_started_at(request)
-    ):
+    valid_after = run_read(
+        request,
+        lambda s: s.exec(
+            select(Participant.sessions_valid_after).where(Participant.id == participant_id)
+        ).first(),
+    )
+    if not session_is_current(valid_after, session_started_at(request)):
         logout(request)
         raise HTTPException(status_code=303, headers={"Location": "/signin"})
     return participant_id

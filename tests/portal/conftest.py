@@ -72,7 +72,7 @@ def serve(settings: Settings, engine: Engine) -> Iterator[Portal]:
         port=settings.portal.port,
         log_level="warning",
         access_log=False,
-        lifespan="off",
+        lifespan="on",  # as in production: it sets the number of threads (portal.threads)
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -1,5 +1,6 @@
 """200 registrations at once through the real HTTP portal on PostgreSQL, 40 emails sent twice on
-purpose: every person is registered exactly once, and every submission got its one email."""
+purpose: every person is registered exactly once, and every submission got its one email. And
+signed-in pages at once on a portal with as few threads as pooled connections: nothing deadlocks."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, create_engine, func
 from sqlmodel import Session, select
 
 from models import LoginToken, Notification, Organization, Participant
-from tests.portal.conftest import Portal, open_event, register, registration_form
+from tests.multiprocess.load import session_cookie
+from tests.portal.conftest import SECRET, Portal, open_event, register, registration_form
+from tests.portal.helpers import participant_id
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.slow]
 DISTINCT = 160
@@ -49,3 +52,31 @@ def test_concurrent_registrations_lose_and_duplicate_nothing(
         assert session.exec(select(func.count()).select_from(LoginToken)).one() == DISTINCT + REPEATED
         per_person = Counter(session.exec(select(Notification.participant_id)).all())
         assert sorted(Counter(per_person.values()).items()) == [(1, DISTINCT - REPEATED), (2, REPEATED)]
+
+
+def test_signed_in_pages_at_once_do_not_exhaust_a_small_pool(
+    pg_engine: Engine, postgres_url: str, make_portal: Callable[..., Portal]
+) -> None:
+    # Two threads and two pooled connections (no overflow), 60 signed-in pages asked at once. A
+    # dependency that kept its connection while the request waited for a thread to run the page
+    # deadlocked here: the connections were held by requests waiting for a thread, and the threads
+    # by requests waiting for a connection, until the pool's timeout turned them into HTTP 500.
+    open_event(pg_engine)
+    assert _submit(make_portal(pg_engine), 1) == 200
+    me = participant_id(pg_engine, "person001@company001.example")
+    small = create_engine(postgres_url, pool_size=2, max_overflow=0, pool_timeout=10)
+    try:
+        portal = make_portal(small, threads=2)
+        cookie = session_cookie(SECRET, me)
+
+        def page(path: str) -> int:
+            with portal.client() as client:
+                client.cookies.set("rueda_session", cookie)
+                return client.get(path).status_code
+
+        paths = ["/me", "/me/catalog", "/me/requests", "/me/agenda"] * 15
+        with ThreadPoolExecutor(max_workers=60) as pool:
+            statuses = list(pool.map(page, paths))
+    finally:
+        small.dispose()
+    assert Counter(statuses) == {200: 60}
