@@ -20,7 +20,7 @@ import threading
 import time
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -82,20 +82,9 @@ class Listing:
 
 
 @dataclass(frozen=True, slots=True)
-class CatalogEntry:
-    participant_id: int
-    name: str
-    job_title: str | None
-    organization: str
-    country: str
-    city: str | None
-    role: ParticipantRole
-    sectors: tuple[str, ...]
-    languages: tuple[str, ...]
-    offer_hs: tuple[str, ...]
-    offer_text: str
-    demand_hs: tuple[str, ...]
-    demand_text: str
+class CatalogEntry(Listing):
+    """A listing as one viewer sees it: with the request between them."""
+
     is_suggested: bool
     score: float | None
     explanation: str | None
@@ -299,19 +288,7 @@ def load_catalog(
     def entry(listing: Listing) -> CatalogEntry:
         request = between.get(listing.participant_id)
         return CatalogEntry(
-            participant_id=listing.participant_id,
-            name=listing.name,
-            job_title=listing.job_title,
-            organization=listing.organization,
-            country=listing.country,
-            city=listing.city,
-            role=listing.role,
-            sectors=listing.sectors,
-            languages=listing.languages,
-            offer_hs=listing.offer_hs,
-            offer_text=listing.offer_text,
-            demand_hs=listing.demand_hs,
-            demand_text=listing.demand_text,
+            **{f.name: getattr(listing, f.name) for f in fields(Listing)},
             is_suggested=listing.participant_id in suggested,
             score=request.score if request is not None else None,
             explanation=request.explanation if request is not None else None,
