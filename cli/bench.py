@@ -16,8 +16,6 @@ from rich.table import Table
 
 from engine.scheduling.bench import SIZES, BenchRow, rows_to_markdown, run_benchmarks
 
-bench_app = typer.Typer(help="Benchmarks: reproduce the tables in docs/benchmarks.md.", no_args_is_help=True)
-
 
 class BenchSize(StrEnum):
     MACRO = "macro"
@@ -69,7 +67,6 @@ def _table(rows: list[BenchRow]) -> Table:
     return table
 
 
-@bench_app.command("schedule")
 def bench_schedule(
     size: Annotated[BenchSize, typer.Option("--size", help="Which instances to run.")] = BenchSize.ALL,
     seed: Annotated[int, typer.Option("--seed", help="Seed for the generator and the solver.")] = 0,

@@ -1,5 +1,8 @@
 """What every command shares: the consoles, the settings, the database, the clock, and the one
-place where errors become a clear line and an exit code."""
+place where errors become a clear line and an exit code.
+
+Imported by every command module, so it imports nothing heavy at module level: the database layer
+(SQLAlchemy, Alembic, the models) loads inside `database()`, when a command opens one."""
 
 from __future__ import annotations
 
@@ -9,19 +12,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from config import Settings, get_settings
-from services.db import open_database
 from services.errors import DomainError, InputFileError
-from services.files import clean_message
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -38,6 +40,8 @@ def load_settings() -> Settings:
     try:
         return get_settings()
     except ValidationError as error:
+        from services.files import clean_message
+
         problems = "; ".join(
             f"{'.'.join(str(p) for p in item['loc'])}: {clean_message(item['msg'])}"
             for item in error.errors()
@@ -51,6 +55,8 @@ def load_settings() -> Settings:
 
 @contextmanager
 def database(settings: Settings | None = None) -> Iterator[Engine]:
+    from services.db import open_database
+
     settings = settings or load_settings()
     engine = open_database(
         settings.database_url, echo=settings.database.echo, pool_size=settings.database.pool_size
@@ -88,12 +94,6 @@ def handle_errors(function: F) -> F:
         except DomainError as error:
             err_console.print(f"[red]error:[/red] {error}")
             raise typer.Exit(error.exit_code) from None
-        except SQLAlchemyError as error:
-            if os.environ.get("RUEDA_DEBUG"):
-                raise
-            origin = getattr(error, "orig", None) or error
-            err_console.print(f"[red]database error:[/red] {str(origin).splitlines()[0]}")
-            raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err_console.print("interrupted")
             raise typer.Exit(130) from None
@@ -102,6 +102,10 @@ def handle_errors(function: F) -> F:
         except Exception as error:
             if os.environ.get("RUEDA_DEBUG"):
                 raise
+            if _is_database_error(error):
+                origin = getattr(error, "orig", None) or error
+                err_console.print(f"[red]database error:[/red] {str(origin).splitlines()[0]}")
+                raise typer.Exit(1) from None
             err_console.print(
                 f"[red]internal error:[/red] {type(error).__name__}: {error} (set RUEDA_DEBUG=1 for the traceback)"
             )
@@ -109,3 +113,10 @@ def handle_errors(function: F) -> F:
             raise typer.Exit(70) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _is_database_error(error: Exception) -> bool:
+    # A command that never opened a database cannot raise a SQLAlchemy error, so there is no need
+    # to import SQLAlchemy (a third of a second) just to rule it out.
+    exc = sys.modules.get("sqlalchemy.exc")
+    return exc is not None and isinstance(error, exc.SQLAlchemyError)

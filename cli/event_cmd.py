@@ -1,19 +1,21 @@
-"""`rueda event`: create, update and inspect events from definition files."""
+"""`rueda event`: create, update and inspect events from definition files.
+
+The database layer is imported inside each command (cli/lazy.py: light commands start fast)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
-from sqlmodel import func, select
 
 from cli.common import console, database, handle_errors, utc_now
-from models import Event, EventTable, Participant, TimeSlot
-from models.schemas import EventDefinition
-from services.db import run_in_transaction, transaction
-from services.events import create_event, get_event_by_slug, list_events, update_event
-from services.files import parse_model, read_mapping_file
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from models.schemas import EventDefinition
 
 app = typer.Typer(help="Create, update and inspect events.", no_args_is_help=True)
 
@@ -21,6 +23,9 @@ FILE_OPTION = typer.Option(..., "--file", "-f", exists=False, help="Event defini
 
 
 def _load(path: Path) -> EventDefinition:
+    from models.schemas import EventDefinition
+    from services.files import parse_model, read_mapping_file
+
     return parse_model(EventDefinition, read_mapping_file(path), str(path))
 
 
@@ -28,6 +33,9 @@ def _load(path: Path) -> EventDefinition:
 @handle_errors
 def create(file: Path = FILE_OPTION) -> None:
     """Create an event, its time slots and its tables from a definition file."""
+    from services.db import run_in_transaction
+    from services.events import create_event
+
     definition = _load(file)
     with database() as engine:
         event = run_in_transaction(engine, lambda s: create_event(s, definition, now=utc_now()))
@@ -38,6 +46,9 @@ def create(file: Path = FILE_OPTION) -> None:
 @handle_errors
 def update(file: Path = FILE_OPTION) -> None:
     """Update an event from its definition file (matched by slug); slots in use are kept."""
+    from services.db import run_in_transaction
+    from services.events import update_event
+
     definition = _load(file)
     with database() as engine:
         event = run_in_transaction(engine, lambda s: update_event(s, definition, now=utc_now()))
@@ -48,6 +59,12 @@ def update(file: Path = FILE_OPTION) -> None:
 @handle_errors
 def list_() -> None:
     """List the events."""
+    from sqlmodel import func, select
+
+    from models import Participant
+    from services.db import transaction
+    from services.events import list_events
+
     with database() as engine, transaction(engine) as session:
         table = Table("slug", "name", "kind", "dates", "status", "participants")
         for event in list_events(session):
@@ -73,10 +90,13 @@ def show(slug: str = typer.Argument(..., help="The event's slug.")) -> None:
         _print_summary(engine, slug, None)
 
 
-def _print_summary(engine: object, slug: str, verb: str | None) -> None:
-    from sqlalchemy import Engine
+def _print_summary(engine: Engine, slug: str, verb: str | None) -> None:
+    from sqlmodel import func, select
 
-    assert isinstance(engine, Engine)
+    from models import Event, EventTable, Participant, TimeSlot
+    from services.db import transaction
+    from services.events import get_event_by_slug
+
     with transaction(engine) as session:
         event: Event = get_event_by_slug(session, slug)
         slots = session.exec(

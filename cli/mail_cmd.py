@@ -12,11 +12,11 @@ import typer
 from rich.table import Table
 
 from cli.common import console, database, handle_errors, load_settings, utc_now
-from notifications.bench import run_benchmark
-from notifications.dispatcher import dispatch_due
 from notifications.sink import MailSink, SinkEntry, load_message, read_index
-from services.db import make_engine, upgrade_database
 from services.errors import DomainError
+
+# The dispatcher and the benchmark (the database layer, templates, calendar files) are imported by
+# the commands that use them, so that `rueda mail ls` starts fast (cli/lazy.py).
 
 mail_app = typer.Typer(help="Read the local mail sink and send due messages.", no_args_is_help=True)
 
@@ -99,6 +99,8 @@ def send_mail(
     connections: int = typer.Option(1, "--connections", min=1, max=16, help="Parallel SMTP connections."),
 ) -> None:
     """Send every due message once (claim, render, deliver, mark), then stop."""
+    from notifications.dispatcher import dispatch_due
+
     settings = load_settings()
     with database(settings) as engine:
         report = dispatch_due(
@@ -118,6 +120,9 @@ def bench_notifications_command(
     connections: int = typer.Option(2, "--connections", min=1, max=16, help="Parallel SMTP connections."),
 ) -> None:
     """Render and deliver COUNT messages of every kind to a local sink; print msg/s and memory."""
+    from notifications.bench import run_benchmark
+    from services.db import make_engine, upgrade_database
+
     with tempfile.TemporaryDirectory(prefix="rueda-bench-") as folder:
         url = database_url or f"sqlite:///{folder}/rueda.db"
         upgrade_database(url)

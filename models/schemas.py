@@ -7,6 +7,7 @@ import re
 import unicodedata
 import zoneinfo
 from datetime import date, datetime, time
+from functools import cache
 from itertools import pairwise
 from typing import Annotated, Any
 
@@ -29,28 +30,36 @@ SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$"
 _HS = re.compile(r"^\d{2}(\d{2}){0,2}$")
 _ISIC = re.compile(r"^([A-U]|\d{2,4})$")
 
-_ISO639_1 = {lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2")}
+
+@cache
+def _iso639_1() -> frozenset[str]:
+    # Loaded on first use, not at import: pycountry's tables and Babel's locale data cost a third
+    # of a second, which every command would pay at start-up (cli/lazy.py).
+    return frozenset(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2"))
 
 
 def _fold(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower().strip()
 
 
-# Country names in Spanish, Portuguese and English (organizers' spreadsheets say "Alemania").
-_COUNTRY_NAMES: dict[str, str] = {
-    _fold(name): code
-    for locale in ("en", "es", "pt")
-    for code, name in Locale.parse(locale).territories.items()
-    if len(code) == 2 and code.isalpha() and pycountry.countries.get(alpha_2=code) is not None
-}
+@cache
+def _country_names() -> dict[str, str]:
+    """Country names in Spanish, Portuguese and English (organizers' spreadsheets say "Alemania")."""
+    return {
+        _fold(name): code
+        for locale in ("en", "es", "pt")
+        for code, name in Locale.parse(locale).territories.items()
+        if len(code) == 2 and code.isalpha() and pycountry.countries.get(alpha_2=code) is not None
+    }
 
 
 def _country_code(value: str) -> str:
     text = value.strip()
     if not text:
         raise ValueError("country is empty")
-    if _fold(text) in _COUNTRY_NAMES:
-        return _COUNTRY_NAMES[_fold(text)]
+    names = _country_names()
+    if _fold(text) in names:
+        return names[_fold(text)]
     try:
         country = pycountry.countries.lookup(text)
     except LookupError:
@@ -69,7 +78,7 @@ def _timezone(value: str) -> str:
 
 def _language(value: str) -> str:
     text = value.strip().lower()
-    if text not in _ISO639_1:
+    if text not in _iso639_1():
         raise ValueError(f"{value!r} is not an ISO 639-1 language code (e.g. es, en, pt)")
     return text
 

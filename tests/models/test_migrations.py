@@ -28,3 +28,11 @@ def test_upgrade_is_idempotent_and_downgrade_round_trips(db_url: str, engine: En
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     upgrade_database(db_url)
     assert set(inspect(engine).get_table_names()) == set(SQLModel.metadata.tables) | {"alembic_version"}
+
+
+@pytest.mark.unit
+def test_head_revision_is_alembics_head() -> None:
+    """`head_revision` reads the files without importing them; Alembic must agree with it."""
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads() == [head_revision()]

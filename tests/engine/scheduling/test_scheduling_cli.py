@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from cli.bench import bench_app
+from cli.main import bench_app
 from cli.schedule import schedule_command
 from engine.scheduling.io import load_instance, parse_result
 from tests.engine.scheduling.checker import check
