@@ -25,8 +25,18 @@ from services.errors import DomainError, InputFileError
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+def _width(stream: Any) -> int | None:
+    """Rich's width: the terminal's, or COLUMNS; when the output is a pipe or a log and COLUMNS is
+    unset, 160 instead of the 80 Rich assumes, so that tables piped to grep keep a row per line."""
+    if os.environ.get("COLUMNS") or (hasattr(stream, "isatty") and stream.isatty()):
+        return None
+    return 160
+
+
+# soft_wrap: a message is one line, never cut at the console's width; tables still fit the width.
+console = Console(highlight=False, soft_wrap=True, width=_width(sys.stdout))
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, width=_width(sys.stderr))
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -10,7 +10,7 @@ writer, and a busy timeout so that a second writer waits instead of failing at o
 
 from __future__ import annotations
 
-import ast
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -134,23 +134,25 @@ def current_revision(engine: Engine) -> str | None:
     return None if row is None else str(row[0])
 
 
+_ASSIGNMENT = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(?:\"([^\"]*)\"|'([^']*)'|None)", re.M)
+
+
 @cache
 def head_revision() -> str:
     """The newest migration's revision id, read from the migration files' `revision` and
-    `down_revision` assignments. Alembic's own ScriptDirectory imports every migration module to
-    learn the same (a third of a second at each command's start); `tests/models/test_migrations.py`
-    checks that both answers agree."""
+    `down_revision` lines. Alembic's own ScriptDirectory imports every migration module to learn
+    the same (a third of a second at each command's start); `tests/models/test_migrations.py`
+    checks that both answers agree. A regular expression, not `ast.parse`: flow runs call this
+    beside Prefect's threads, and CPython 3.11.7 can fail concurrent `ast.parse` calls with
+    "AST constructor recursion depth mismatch" (python/cpython#106905)."""
     revisions: dict[str, str | None] = {}
     for path in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
-        values: dict[str, object] = {}
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            if isinstance(node, ast.AnnAssign | ast.Assign) and isinstance(node.value, ast.Constant):
-                for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
-                    if isinstance(target, ast.Name):
-                        values[target.id] = node.value.value
-        revision, down = values.get("revision"), values.get("down_revision")
-        if isinstance(revision, str):
-            revisions[revision] = down if isinstance(down, str) else None
+        values: dict[str, str | None] = {}
+        for match in _ASSIGNMENT.finditer(path.read_text(encoding="utf-8")):
+            values.setdefault(match.group(1), match.group(2) or match.group(3))
+        revision = values.get("revision")
+        if revision:
+            revisions[revision] = values.get("down_revision")
     heads = set(revisions) - {down for down in revisions.values() if down is not None}
     if len(heads) != 1:
         raise RuntimeError(f"the migrations must have exactly one head, found {sorted(heads)}")
