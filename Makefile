@@ -37,8 +37,10 @@ lint: setup
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 
+# Two workers (pytest-xdist): tests that share one stack run on one worker (tests/conftest.py).
+PYTEST_WORKERS ?= 2
 pytest: setup browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=30
 
 test: lint pytest
 

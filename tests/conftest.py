@@ -26,6 +26,9 @@ from services.db import make_engine, upgrade_database
 
 PG_ADMIN_DSN = os.environ.get("RUEDA_TEST_PG_ADMIN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# The CLI's tables are as wide as COLUMNS says, or 160 columns when piped (cli/common.py). pytest-xdist
+# sets COLUMNS=80 in its workers, and a developer's shell may export it: tests see piped output.
+os.environ.pop("COLUMNS", None)
 NOW = datetime(2027, 4, 1, 15, 0, tzinfo=UTC)
 
 
@@ -102,3 +105,19 @@ def pg_engine(postgres_url: str) -> Iterator[Engine]:
     _truncate_all(engine)
     yield engine
     engine.dispose()
+
+
+# Parallel runs (`make pytest` uses pytest-xdist with --dist loadgroup): a directory whose tests
+# share one expensive stack (a Prefect server, the multi-process topology, the demo) runs on one
+# worker, as one group; every other module is a group of its own, so module-scoped fixtures are
+# built once. Serial runs ignore the marks.
+_SHARED_STACK_DIRS = ("flows", "multiprocess", "e2e")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests_dir = Path(__file__).parent
+    for item in items:
+        relative = item.path.relative_to(tests_dir)
+        group = relative.parts[0] if relative.parts[0] in _SHARED_STACK_DIRS else relative.as_posix()
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -43,7 +43,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         )
         os.environ["RUEDA_DATABASE__URL"] = settings.database_url
         stack.start_serve()
-        yield stack
+        # Prefect reads its settings once, at import: when an earlier test imported it, the
+        # environment above came too late, and a client in this process would start an ephemeral
+        # server of its own (which logged to closed files at exit). Point this process's Prefect
+        # settings at the stack, with ephemeral mode off so that a missed URL fails loudly.
+        from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_ALLOW_EPHEMERAL_MODE, temporary_settings
+
+        with temporary_settings(
+            updates={PREFECT_API_URL: stack.api_url, PREFECT_SERVER_ALLOW_EPHEMERAL_MODE: False}
+        ):
+            yield stack
     finally:
         stack.stop()
         os.environ.clear()

@@ -1,5 +1,5 @@
 """An organizer starts `build-schedule` from the Prefect UI's typed Run form, in headless
-Chromium, and sees the run complete. Screenshots go to docs/images/."""
+Chromium, and sees the run complete. Screenshots go to docs/images/ with RUEDA_UPDATE_SNAPSHOTS=1."""
 
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ from services.matching import compute_event_matches, respond_to_request
 from services.participants import import_participants
 from tests.conftest import NOW
 from tests.flows.conftest import deployments_ready, wait
+from tests.screenshots import screenshot_dir
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+DOCS_IMAGES = screenshot_dir()
 SLUG = "ui-rueda"
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -2,7 +2,7 @@
 SQLite, real SMTP delivery to the aiosmtpd sink): register on a phone, take the sign-in link from
 the stored email, sign in, ask a buyer for a meeting; the buyer (a second browser context) signs
 in and accepts; the schedule is built; the agenda shows the meeting; the survey is answered.
-Screenshots of the main pages go to docs/images/portal-*.png."""
+Screenshots of the main pages go to docs/images/portal-*.png with RUEDA_UPDATE_SNAPSHOTS=1."""
 
 from __future__ import annotations
 
@@ -22,9 +22,10 @@ from services.db import run_in_transaction
 from services.surveys import create_invitations
 from tests.portal.conftest import Portal, open_event
 from tests.portal.helpers import participant_id, schedule_event
+from tests.screenshots import screenshot_dir
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+DOCS_IMAGES = screenshot_dir()
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -14,11 +14,12 @@ from services.report import OutcomeReport, build_report
 from services.report_demo import SimulatedOutcome
 from services.report_render import ReportFiles, render_report_html
 from tests.conftest import NOW
+from tests.screenshots import screenshot_dir
 from tests.surveys.demo_event import build_demo_event
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "images" / "report.png"
+SCREENSHOT = screenshot_dir() / "report.png"
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ Enter, and the Check in button with the keyboard only."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -31,10 +30,11 @@ from tests.conftest import NOW
 from tests.factories import make_event, make_participant
 from tests.portal.api.seed import PASSWORD
 from tests.portal.conftest import SECRET, Portal
+from tests.screenshots import screenshot_dir
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-DOCS_IMAGES = Path(__file__).resolve().parents[3] / "docs" / "images"
+DOCS_IMAGES = screenshot_dir()
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 BUYERS = [
     ("Laura Smith", "Andes Imports LLC", "US"),
