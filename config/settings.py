@@ -82,6 +82,17 @@ class PortalSettings(BaseModel):
         "connections open); the rest wait their turn. Portal processes x threads, plus the workers' "
         "connections, must stay under PostgreSQL's max_connections.",
     )
+    queue_limit: int = Field(
+        default=32,
+        ge=0,
+        le=100_000,
+        description="Requests each portal process lets wait for one of its threads; past "
+        "threads + queue_limit it answers 503 with Retry-After at once (load shedding), so that the "
+        "requests it admits stay fast. 0: no waiting beyond the threads.",
+    )
+    retry_after_seconds: int = Field(
+        default=5, ge=1, le=3600, description="The Retry-After of a shed request (503)."
+    )
     catalog_cache_seconds: float = Field(
         default=10.0,
         ge=0,

@@ -71,6 +71,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config import Settings
 from portal.i18n import LANGUAGE_NAMES, LANGUAGES, choose_language, translate
+from portal.shedding import LoadShedding
 from services.db import read_only, run_in_transaction
 from services.domain_events import emit_pending, event_fields
 from services.errors import ConflictError, DomainError, NotFoundError
@@ -396,7 +397,7 @@ class SecurityHeadersMiddleware:
 
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
-    """Security headers on every response, and the signed cookie session."""
+    """Load shedding, the signed cookie session, and security headers on every response."""
     is_https = settings.portal.public_url.startswith("https://")
 
     app.add_middleware(SecurityHeadersMiddleware, headers=_security_headers(is_https))
@@ -409,6 +410,12 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         max_age=settings.portal.session_days * 86_400,
         same_site="lax",
         https_only=is_https,
+    )
+    # Outermost: a request past the bound is refused before any other work (portal/shedding.py).
+    app.add_middleware(
+        LoadShedding,
+        limit=settings.portal.threads + settings.portal.queue_limit,
+        retry_after_seconds=settings.portal.retry_after_seconds,
     )
 
 

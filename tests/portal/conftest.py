@@ -42,6 +42,7 @@ class Portal:
     url: str
     engine: Engine
     settings: Settings
+    app: Any = None  # the ASGI application being served
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, follow_redirects=False, timeout=30)
@@ -83,7 +84,7 @@ def serve(settings: Settings, engine: Engine) -> Iterator[Portal]:
             raise RuntimeError("the portal did not start")
         time.sleep(0.02)
     try:
-        yield Portal(f"http://127.0.0.1:{settings.portal.port}", engine, settings)
+        yield Portal(f"http://127.0.0.1:{settings.portal.port}", engine, settings, app)
     finally:
         server.should_exit = True
         thread.join(timeout=30)
