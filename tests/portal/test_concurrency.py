@@ -20,6 +20,7 @@ from tests.portal.helpers import participant_id
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.slow]
 DISTINCT = 160
 REPEATED = 40  # the first 40 emails are submitted twice, from two different browsers
+ADMIT_ALL = 1000  # a queue no test here fills
 
 
 def _submit(portal: Portal, number: int) -> int:
@@ -36,7 +37,9 @@ def _submit(portal: Portal, number: int) -> int:
 def test_concurrent_registrations_lose_and_duplicate_nothing(
     pg_engine: Engine, make_portal: Callable[..., Portal]
 ) -> None:
-    portal = make_portal(pg_engine)
+    # 40 browsers at once on one process: this test is about losing and duplicating nothing, so the
+    # process admits them all (load shedding past threads + queue_limit is tested in test_shedding).
+    portal = make_portal(pg_engine, queue_limit=ADMIT_ALL)
     open_event(pg_engine)
     numbers = list(range(DISTINCT)) + list(range(REPEATED))
     with ThreadPoolExecutor(max_workers=40) as pool:
@@ -66,7 +69,8 @@ def test_signed_in_pages_at_once_do_not_exhaust_a_small_pool(
     me = participant_id(pg_engine, "person001@company001.example")
     small = create_engine(postgres_url, pool_size=2, max_overflow=0, pool_timeout=10)
     try:
-        portal = make_portal(small, threads=2)
+        # The 58 requests beyond the two threads must wait, not be shed (see test_shedding).
+        portal = make_portal(small, threads=2, queue_limit=ADMIT_ALL)
         cookie = session_cookie(SECRET, me)
 
         def page(path: str) -> int:
