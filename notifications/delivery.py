@@ -21,6 +21,7 @@ Cost: one TCP (and TLS) handshake and one login per batch; then one SMTP transac
 
 from __future__ import annotations
 
+import re
 import smtplib
 import socket
 import ssl
@@ -58,7 +59,18 @@ def _part(body: str, subtype: str, charset: Charset) -> MIMEText:
     return part
 
 
+# Line breaks and other controls in a display text (a name, a subject built from a company name)
+# would end the header and start another one. Input is checked at every door (models/text.py); this
+# guards rows stored before that, so the message still goes, with a space where the break was.
+_HEADER_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def header_text(value: str) -> str:
+    return _HEADER_UNSAFE.sub(" ", value).strip()
+
+
 def _header(value: str, name: str) -> str:
+    value = header_text(value)
     return value if value.isascii() else Header(value, "utf-8", header_name=name).encode()
 
 
@@ -105,7 +117,8 @@ def build_email(
             message.attach(part)
     from_name, from_email = parseaddr(from_address)
     message["From"] = formataddr((from_name, from_email), charset="utf-8")
-    message["To"] = formataddr((to_name, to_address), charset="utf-8") if to_name else to_address
+    name = header_text(to_name) if to_name else ""
+    message["To"] = formataddr((name, to_address), charset="utf-8") if name else to_address
     message["Subject"] = _header(rendered.subject, "Subject")
     message["Date"] = format_datetime(date_at)
     message["Message-ID"] = message_id

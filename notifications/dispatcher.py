@@ -37,6 +37,7 @@ from notifications.catalog import NotificationContextError, context_from_json, g
 from notifications.delivery import (
     Outcome,
     RateLimiter,
+    Result,
     SmtpConnectionError,
     SmtpTransport,
     build_email,
@@ -147,15 +148,29 @@ def dispatch_due(
         report.skipped_stale += outbox.skip_stale(session, now=now)
         outbox.redact_sent_links(session)
         session.commit()
-    if connections == 1:
-        report.merge(_run_lane(engine, smtp, worker, limiter, clock, lease, connection_backoff, max_batches))
-    else:
-        _run_lanes(
-            engine, smtp, worker, limiter, clock, lease, connection_backoff, max_batches, connections, report
-        )
-    with engine.connect() as connection, Session(bind=connection) as session:
-        outbox.redact_sent_links(session)
-        session.commit()
+    try:
+        if connections == 1:
+            report.merge(
+                _run_lane(engine, smtp, worker, limiter, clock, lease, connection_backoff, max_batches)
+            )
+        else:
+            _run_lanes(
+                engine,
+                smtp,
+                worker,
+                limiter,
+                clock,
+                lease,
+                connection_backoff,
+                max_batches,
+                connections,
+                report,
+            )
+    finally:
+        # Even when a lane died (the database went away): links already sent lose their secret.
+        with engine.connect() as connection, Session(bind=connection) as session:
+            outbox.redact_sent_links(session)
+            session.commit()
     return report
 
 
@@ -274,8 +289,23 @@ def render_claimed(
             date_at=claimed.created_at,
         )
         return _Rendered(raw=email)
-    except (NotificationContextError, ValueError, LookupError, TypeError) as error:
+    except NotificationContextError as error:
         return _Rendered(raw=None, error=f"render: {error}")
+    except Exception as error:  # any row that cannot become an email fails alone
+        # e.g. email.errors.HeaderParseError for a header built from stored text: isolating the
+        # row is the point, whatever the exception; the batch and every other message go on.
+        return _Rendered(raw=None, error=f"render: {type(error).__name__}: {error}")
+
+
+def _transmit(transport: SmtpTransport, raw: bytes, sender: str, recipient: str) -> Result:
+    """`transport.send`, with any error it does not classify (an address smtplib cannot encode,
+    a bug) turned into this message's permanent failure instead of the batch's end."""
+    try:
+        return transport.send(raw, sender=sender, recipient=recipient)
+    except SmtpConnectionError:
+        raise
+    except Exception as error:  # one message never stops the others
+        return Result(Outcome.FAILED, f"send: {type(error).__name__}: {error}")
 
 
 def _send_batch(
@@ -326,7 +356,7 @@ def _send_batch(
                         report.failures.append(f"{claimed.id}: {error}")
                         continue
                     limiter.wait()
-                    result = transport.send(item.raw, sender=sender, recipient=claimed.recipient_email)
+                    result = _transmit(transport, item.raw, sender, claimed.recipient_email)
                     now = clock()
                     if result.outcome is Outcome.SENT:
                         outbox.mark_sent(session, claimed.id, worker=worker, now=now)

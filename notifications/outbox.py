@@ -25,6 +25,8 @@ the SMTP server (the one in flight); the others were never transmitted. `recover
 of them back to pending once the lease has expired, and flags the first as uncertain. It is sent
 again with the same Message-ID: at least once, never lost. The duplicate, when there is one, is a
 byte-identical copy with the same Message-ID, which mail clients collapse; a lost agenda is worse.
+A row found in flight a second time, after MAX_IN_FLIGHT_STOPS claims, is a dead letter (failed):
+whatever stops its sender, it no longer holds its batch for a lease at every try.
 
 Cost: queue is one INSERT; claim two SELECTs and one UPDATE per batch; each mark one UPDATE by key.
 """
@@ -60,6 +62,7 @@ from notifications.catalog import (
 
 DEFAULT_DOMAIN = "rueda.localhost"
 MAX_ATTEMPTS = 8  # transmissions that reached a server and got a temporary (4xx) answer
+MAX_IN_FLIGHT_STOPS = 3  # claims of one message that ended with its sender stopped mid-send
 UNCERTAIN = "uncertain: the sender stopped while this message was in flight; resent with the same Message-ID"
 _KEY_LIMIT = 200
 
@@ -85,6 +88,7 @@ class ClaimedMessage:
 class Recovery:
     requeued: int  # rows of dead workers put back to pending (including the uncertain ones)
     uncertain: int  # of which possibly transmitted already (at most one per dead claim)
+    dead: int = 0  # rows that reached MAX_ATTEMPTS claims: failed for good (dead letters)
 
 
 def build_key(kind: str, recipient: str | int, entity: str, version: int | str = 1) -> str:
@@ -396,10 +400,24 @@ def recover_abandoned(session: Session, *, now: datetime, lease: timedelta) -> R
         .order_by(col(Notification.claimed_by), col(Notification.id))
         .execution_options(populate_existing=True)
     ).all()
-    uncertain = 0
+    uncertain = dead = 0
     seen: set[tuple[str | None, datetime | None]] = set()
     for row in rows:
         claim = (row.claimed_by, row.claimed_at)
+        if row.attempts >= MAX_ATTEMPTS or (
+            row.last_error == UNCERTAIN and row.attempts >= MAX_IN_FLIGHT_STOPS
+        ):
+            # In flight again when its sender stopped, after it was already resent once for that:
+            # a message that crashes its sender (or whose sending keeps getting the process killed)
+            # is a dead letter. It shows in the organizer digest and on the dashboard, and no longer
+            # holds the rest of its batch for a lease at every try.
+            row.status = NotificationStatus.FAILED
+            row.last_error = f"dead letter: its sender stopped while sending it ({row.attempts} attempts)"
+            row.claimed_at = now
+            session.add(row)
+            seen.add(claim)
+            dead += 1
+            continue
         row.status = NotificationStatus.PENDING
         if claim not in seen:
             # The lowest id of a dead claim is the only row that may have been in flight.
@@ -411,7 +429,7 @@ def recover_abandoned(session: Session, *, now: datetime, lease: timedelta) -> R
             row.attempts = max(0, row.attempts - 1)
         session.add(row)
     session.flush()
-    return Recovery(requeued=len(rows), uncertain=uncertain)
+    return Recovery(requeued=len(rows) - dead, uncertain=uncertain, dead=dead)
 
 
 def cancel_pending(session: Session, idempotency_key: str, *, reason: str) -> bool:
