@@ -46,7 +46,7 @@ def _identities(calendar_bytes: bytes) -> dict[str, int]:
     """UID -> SEQUENCE of every VEVENT, parsed with icalendar."""
     calendar = Calendar.from_ical(calendar_bytes)
     events = calendar.walk("VEVENT")
-    found = {str(e["UID"]): int(e["SEQUENCE"]) for e in events}
+    found = {str(e["UID"]): int(str(e["SEQUENCE"])) for e in events}
     assert len(found) == len(events), "a UID appears twice in one file"
     return found
 
