@@ -104,7 +104,12 @@ def send_mail(
     settings = load_settings()
     with database(settings) as engine:
         report = dispatch_due(
-            engine, settings.smtp, clock=utc_now, max_batches=max_batches, connections=connections
+            engine,
+            settings.smtp,
+            clock=utc_now,
+            max_batches=max_batches,
+            connections=connections,
+            calendar_domain=settings.portal.uid_domain,
         )
     console.print(f"mail: {report.summary()}")
     if report.connection_error:

@@ -12,6 +12,7 @@ import typer
 import uvicorn
 
 from cli.common import console, database, handle_errors, load_settings
+from portal.app import check_secret_key
 
 
 @handle_errors
@@ -27,6 +28,8 @@ def portal_command(
     if port is not None:
         os.environ["RUEDA_PORTAL__PORT"] = str(port)
     settings = load_settings()
+    # Here, before uvicorn: in its workers the refusal would be a traceback, not one line.
+    check_secret_key(settings)
     with database(settings):
         pass  # fail here, with a clear message, if the database is missing or not migrated
     console.print(

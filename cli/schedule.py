@@ -7,13 +7,16 @@ red line naming the JSON path of the bad field and exit code 2, never a tracebac
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 
-from engine.scheduling.io import FormatError, load_instance, result_to_json, write_json
+from engine.scheduling.io import FormatError, load_instance, result_to_json
 from engine.scheduling.solver import solve
 
 _INVALID_INPUT = 2
@@ -40,16 +43,26 @@ def schedule_command(
 ) -> None:
     """Place meetings into slots and tables, then write the schedule with its bounds."""
     errors = Console(stderr=True)
+
+    def fail(place: Path, message: str, code: int = _INVALID_INPUT) -> NoReturn:
+        errors.print(f"{place}: {message}", style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code)
+
+    # --out first: an unwritable destination must not cost a whole solve.
+    problem_with_out = _out_problem(out)
+    if problem_with_out is not None:
+        fail(out, problem_with_out)
     try:
         problem = load_instance(instance)
     except FormatError as error:
-        errors.print(f"[red]{instance}: {error}[/red]", markup=True, highlight=False, soft_wrap=True)
-        raise typer.Exit(_INVALID_INPUT) from None
+        fail(instance, str(error))
     except OSError as error:
-        errors.print(f"[red]{instance}: cannot read: {error.strerror}[/red]", highlight=False, soft_wrap=True)
-        raise typer.Exit(_INVALID_INPUT) from None
+        fail(instance, f"cannot read: {error.strerror or error}")
     result = solve(problem, time_limit=time_limit, seed=seed)
-    write_json(result_to_json(result), out)
+    try:
+        _write_atomically(result_to_json(result), out)
+    except OSError as error:
+        fail(out, f"cannot write: {error.strerror or error}", code=1)
     s = result.stats
     Console().print(
         f"[green]Scheduled {s.placed:,} of {s.placed + s.unplaced:,} meetings[/green] "
@@ -58,3 +71,39 @@ def schedule_command(
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _out_problem(out: Path) -> str | None:
+    """Why the result could not be written to `out`, or None: checked before solving."""
+    if out.is_dir():
+        return "is a folder; give a file name, e.g. --out schedule.json"
+    parent = out.parent
+    if not parent.exists():
+        return f"folder {parent} does not exist"
+    if not parent.is_dir():
+        return f"{parent} is not a folder"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"folder {parent} is not writable"
+    if out.exists() and not os.access(out, os.W_OK):
+        return "exists and is not writable"
+    return None
+
+
+def _write_atomically(document: dict[str, Any], out: Path) -> None:
+    """Write to a temporary file in the same folder, then rename over `out`: a reader (or a crash)
+    sees the old file or the whole new one, never half of it."""
+    text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        # mkstemp makes the file 0600; give it the mode a plain write would (kept if it existed).
+        umask = os.umask(0)
+        os.umask(umask)
+        Path(temporary).chmod(out.stat().st_mode & 0o7777 if out.exists() else 0o666 & ~umask)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        Path(temporary).replace(out)  # os.replace: atomic within one folder
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

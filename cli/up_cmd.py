@@ -86,7 +86,7 @@ def reminder_clock() -> None:
 
     settings = load_settings()
     engine = make_engine(settings.database_url)
-    clock = ReminderClock(engine, settings.smtp)
+    clock = ReminderClock(engine, settings.smtp, calendar_domain=settings.portal.uid_domain)
     stop_on_sigterm()
     clock.start()
     console.print("reminder clock running (Ctrl-C to stop)")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -13,6 +15,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+_DOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*")
 
 
 class DatabaseSettings(BaseModel):
@@ -55,6 +59,12 @@ class PortalSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     base_url: str | None = Field(default=None, description="Public URL used in emails and links.")
+    calendar_domain: str | None = Field(
+        default=None,
+        description="Domain of the calendar UIDs (meeting-<id>@<domain>) in emails, downloads and the "
+        "subscription feed. Default: the host of the public URL. Set it once and keep it: changing it "
+        "makes calendars show every meeting again.",
+    )
     secret_key: SecretStr = Field(
         default=SecretStr("dev-insecure-change-me"),
         description="Signs sessions and magic links. Set a long random value in production.",
@@ -101,10 +111,30 @@ class PortalSettings(BaseModel):
         "(0: read it on every page). Another participant's change shows up to this late.",
     )
 
+    @field_validator("calendar_domain")
+    @classmethod
+    def _plain_domain(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        value = value.strip().lower()
+        if not _DOMAIN.fullmatch(value):
+            raise ValueError("must be a domain name like events.example.org (letters, digits, '-' and '.')")
+        return value
+
     @property
     def public_url(self) -> str:
         """Where participants reach the portal: `base_url`, else the local bind address (no slash at the end)."""
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def uid_domain(self) -> str:
+        """The domain of every calendar UID (`meeting-<id>@<domain>`), in the email attachments, the
+        portal download and the subscription feed alike: `calendar_domain`, else the host of
+        `public_url`. The one place it is decided: calendars key entries by UID, so two domains for
+        one meeting show it twice."""
+        if self.calendar_domain:
+            return self.calendar_domain
+        return urlsplit(self.public_url).hostname or "rueda.localhost"
 
 
 class SchedulerSettings(BaseModel):

@@ -19,7 +19,8 @@ from services.agendas import publish_agendas
 @task(name="deliver-due-mail", retries=3, retry_delay_seconds=[5, 30, 120])
 def deliver_due_mail() -> str:
     """Send every due outbox row over SMTP (claims are atomic: safe beside the reminder clock)."""
-    return dispatch_due(engine(), get_settings().smtp).summary()
+    settings = get_settings()
+    return dispatch_due(engine(), settings.smtp, calendar_domain=settings.portal.uid_domain).summary()
 
 
 def agenda_url() -> str:

@@ -151,7 +151,7 @@ def run_benchmark(engine: Engine, count: int, mail_dir: Path, *, connections: in
     try:
         _wait_for_port(port, server)
         started, cpu_started = time.perf_counter(), time.process_time()
-        report = dispatch_due(engine, smtp, connections=connections)
+        report = dispatch_due(engine, smtp, connections=connections, calendar_domain=outbox.DEFAULT_DOMAIN)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     finally:
         server.terminate()

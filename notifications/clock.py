@@ -43,12 +43,14 @@ class ReminderClock:
         clock: Callable[[], datetime] = utc_clock,
         max_sleep: timedelta = timedelta(seconds=60),
         lease: timedelta = DEFAULT_LEASE,
+        calendar_domain: str,
     ) -> None:
         self._engine = engine
         self._smtp = smtp
         self._clock = clock
         self._max_sleep = max_sleep
         self._lease = lease
+        self._calendar_domain = calendar_domain
         self._scheduler = BackgroundScheduler(timezone=UTC)
         self._run_lock = threading.Lock()
         self._job_lock = threading.Lock()
@@ -94,7 +96,13 @@ class ReminderClock:
             if self._stopping:
                 return
             try:
-                report = dispatch_due(self._engine, self._smtp, clock=self._clock, lease=self._lease)
+                report = dispatch_due(
+                    self._engine,
+                    self._smtp,
+                    clock=self._clock,
+                    lease=self._lease,
+                    calendar_domain=self._calendar_domain,
+                )
                 self.totals.merge(report)
                 if report.sent or report.failed or report.skipped_stale or report.connection_error:
                     logger.info("mail: %s", report.summary())

@@ -123,6 +123,7 @@ def dispatch_due(
     connection_backoff: timedelta = DEFAULT_CONNECTION_BACKOFF,
     max_batches: int | None = None,
     connections: int = 1,
+    calendar_domain: str,
 ) -> DispatchReport:
     """Send everything that is due now. Returns what happened; never raises for a message or an
     unreachable server (those are data in the report and in the outbox).
@@ -133,7 +134,10 @@ def dispatch_due(
     `connections` > 1 sends over that many SMTP connections at once, each in its own thread with
     its own claims (worker `<id>/<n>`), all under the one rate limit. Each connection waits for the
     server's reply to every command, so parallel connections hide that latency; the in-flight
-    policy holds per connection (at most one uncertain row per connection after a crash)."""
+    policy holds per connection (at most one uncertain row per connection after a crash).
+
+    `calendar_domain` is the domain of the calendar UIDs (`settings.portal.uid_domain`, the same the
+    portal's download and feed use, so one meeting is one calendar entry whichever way it came)."""
     worker = worker or new_worker_id()
     limiter = RateLimiter(smtp.rate_per_second)
     report = DispatchReport()
@@ -151,7 +155,17 @@ def dispatch_due(
     try:
         if connections == 1:
             report.merge(
-                _run_lane(engine, smtp, worker, limiter, clock, lease, connection_backoff, max_batches)
+                _run_lane(
+                    engine,
+                    smtp,
+                    worker,
+                    limiter,
+                    clock,
+                    lease,
+                    connection_backoff,
+                    max_batches,
+                    calendar_domain,
+                )
             )
         else:
             _run_lanes(
@@ -163,6 +177,7 @@ def dispatch_due(
                 lease,
                 connection_backoff,
                 max_batches,
+                calendar_domain,
                 connections,
                 report,
             )
@@ -183,6 +198,7 @@ def _run_lanes(
     lease: timedelta,
     connection_backoff: timedelta,
     max_batches: int | None,
+    calendar_domain: str,
     connections: int,
     report: DispatchReport,
 ) -> None:
@@ -198,6 +214,7 @@ def _run_lanes(
                 lease,
                 connection_backoff,
                 max_batches,
+                calendar_domain,
             )
             for n in range(1, connections + 1)
         ]
@@ -214,6 +231,7 @@ def _run_lane(
     lease: timedelta,
     connection_backoff: timedelta,
     max_batches: int | None,
+    calendar_domain: str,
 ) -> DispatchReport:
     """Claim and send batches over one SMTP connection at a time until nothing is due."""
     report = DispatchReport()
@@ -242,6 +260,7 @@ def _run_lane(
                 limiter=limiter,
                 deadline=claimed_at + lease / 2,
                 connection_backoff=connection_backoff,
+                calendar_domain=calendar_domain,
                 report=report,
             ):
                 break
@@ -263,7 +282,7 @@ def _organizer_texts(session: Session, batch: list[outbox.ClaimedMessage]) -> di
 
 
 def render_claimed(
-    claimed: outbox.ClaimedMessage, organizer_text: str | None, *, from_address: str
+    claimed: outbox.ClaimedMessage, organizer_text: str | None, *, from_address: str, calendar_domain: str
 ) -> _Rendered:
     """Context JSON -> the exact bytes to transmit (text, HTML, calendar files). Pure."""
     try:
@@ -276,7 +295,7 @@ def render_claimed(
             organizer=from_address,
             attendee=claimed.recipient_email,
             stamp_at=claimed.created_at,
-            domain=outbox.DEFAULT_DOMAIN,
+            domain=calendar_domain,
         )
         email = build_email(
             rendered=rendered,
@@ -321,6 +340,7 @@ def _send_batch(
     limiter: RateLimiter,
     deadline: datetime,
     connection_backoff: timedelta,
+    calendar_domain: str,
     report: DispatchReport,
 ) -> bool:
     """Render and send one claimed batch over one connection, in id order. A helper thread renders
@@ -337,7 +357,13 @@ def _send_batch(
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="render") as renderer:
         futures = [
-            renderer.submit(render_claimed, m, organizer_text(m), from_address=smtp.from_address)
+            renderer.submit(
+                render_claimed,
+                m,
+                organizer_text(m),
+                from_address=smtp.from_address,
+                calendar_domain=calendar_domain,
+            )
             for m in batch
         ]
         try:

@@ -4,6 +4,8 @@ meetings of an agenda, and cancellations. Pure: no database, no clock (DTSTAMP i
 Invariants:
 - one VEVENT per meeting; its UID depends only on the meeting id (`meeting-<id>@<domain>`), so every
   update of the same meeting replaces the entry in the recipient's calendar instead of adding one;
+  the domain is `settings.portal.uid_domain` for every source (email, portal download, feed), so a
+  meeting that reaches one calendar by two of them is still one entry;
 - SEQUENCE is the meeting's version, which grows on every change, so a calendar keeps the newest;
 - METHOD:REQUEST for new and changed meetings, METHOD:CANCEL (STATUS:CANCELLED) for cancelled ones;
   one file has one METHOD, so a change set with both becomes two files;

@@ -9,6 +9,7 @@ few seconds' cache of each event's catalog listings, `portal.catalog_cache_secon
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
@@ -28,21 +29,44 @@ DEFAULT_SECRET = "dev-insecure-change-me"
 MIN_SECRET_LENGTH = 32
 
 
+def is_loopback(host: str | None) -> bool:
+    """True for an address only this machine can reach: 127.0.0.0/8, ::1 (also as [::1] or
+    IPv4-mapped ::ffff:127.x) and the name `localhost`. Everything else, 0.0.0.0 and :: included,
+    may be reachable from the network."""
+    if not host:
+        return False
+    name = host.strip().lower().rstrip(".")
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+    if name == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
 def check_secret_key(settings: Settings) -> None:
-    """Refuse a guessable signing key unless the portal is only reachable on this machine: the key
-    signs sessions, sign-in links, calendar feeds and check-in codes, so with the public default
-    anyone could forge an organizer's session."""
+    """Refuse a guessable signing key unless the portal is only reachable on this machine, that is
+    unless BOTH its bind address (`portal.host`) is loopback and its public URL is a plain-http
+    loopback URL: the key signs sessions, sign-in links, calendar feeds and check-in codes, so with
+    the public default anyone who can reach the port could forge an organizer's session. Runs on
+    every way the portal starts (`create_app`, `rueda portal` before its workers, `python -m portal`)."""
     secret = settings.portal.secret_key.get_secret_value()
-    url = urlsplit(settings.portal.public_url)
-    local = url.scheme == "http" and url.hostname in ("127.0.0.1", "localhost", "::1")
-    if local:
+    if secret != DEFAULT_SECRET and len(secret) >= MIN_SECRET_LENGTH:
         return
-    if secret == DEFAULT_SECRET or len(secret) < MIN_SECRET_LENGTH:
-        raise DomainError(
-            f"portal.secret_key must be a random value of at least {MIN_SECRET_LENGTH} characters when the "
-            f"portal is served at {settings.portal.public_url}: set RUEDA_PORTAL__SECRET_KEY "
-            "(for example to the output of `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
-        )
+    url = urlsplit(settings.portal.public_url)
+    if is_loopback(settings.portal.host) and url.scheme == "http" and is_loopback(url.hostname):
+        return
+    raise DomainError(
+        f"portal.secret_key must be a random value of at least {MIN_SECRET_LENGTH} characters when the "
+        f"portal listens on {settings.portal.host} and is served at {settings.portal.public_url}: set "
+        "RUEDA_PORTAL__SECRET_KEY (for example to the output of "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+    )
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:

@@ -646,9 +646,12 @@ def _calendar_response(
     if meeting_id is not None and all(m.meeting_id != meeting_id for m in view.meetings):
         raise NotFoundError("no such meeting among yours")
     settings = get_settings_of(request)
-    domain = settings.portal.public_url.split("://", 1)[-1].split("/")[0].split(":")[0] or "rueda.localhost"
     content = build_agenda_calendar(
-        view, organizer=settings.smtp.from_address, stamp_at=utc_now(), domain=domain, meeting_id=meeting_id
+        view,
+        organizer=settings.smtp.from_address,
+        stamp_at=utc_now(),
+        domain=settings.portal.uid_domain,
+        meeting_id=meeting_id,
     )
     return Response(
         content,

@@ -96,12 +96,21 @@ def _optional_str(value: object, path: str) -> str | None:
     return value
 
 
-def _int(value: object, path: str, minimum: int) -> int:
+# The largest priority: the solver's objective weighs priorities with 64-bit integers.
+MAX_PRIORITY = 1_000_000
+# Counts (caps, spreads) beyond this mean nothing for an event and would overflow the solver.
+MAX_COUNT = 1_000_000
+
+
+def _int(value: object, path: str, minimum: int, maximum: int | None = None) -> int:
     # bool is a subclass of int in Python; `true` is not a count.
     if isinstance(value, bool) or not isinstance(value, int):
         raise FormatError(path, f"expected an integer, got {_type_name(value)}")
     if value < minimum:
         raise FormatError(path, f"expected an integer >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        shown = str(value) if value < 10**20 else f"an integer of {len(str(value))} digits"
+        raise FormatError(path, f"expected an integer <= {maximum:,}, got {shown}")
     return value
 
 
@@ -117,7 +126,8 @@ def _datetime(value: object, path: str) -> str | None:
         try:
             datetime.fromisoformat(text)
         except ValueError:
-            raise FormatError(path, f"expected an ISO 8601 date-time, got {text!r}") from None
+            shown = text if len(text) <= 60 else text[:60] + "..."
+            raise FormatError(path, f"expected an ISO 8601 date-time, got {shown!r}") from None
     return text
 
 
@@ -137,6 +147,9 @@ def _unique(ids: list[str], path: str, what: str) -> dict[str, int]:
 
 def _parse_slots(raw: object) -> tuple[Slot, ...]:
     slots: list[Slot] = []
+    # The first slot time seen: every other must agree on having a UTC offset or not, since
+    # naive and aware times cannot be compared (which comes first?).
+    first_time: tuple[str, bool] | None = None
     for i, item in enumerate(_list(raw, "slots")):
         path = f"slots[{i}]"
         obj = _object(item, path, {"id", "day"}, {"session", "start", "end"})
@@ -147,6 +160,18 @@ def _parse_slots(raw: object) -> tuple[Slot, ...]:
             start=_datetime(obj.get("start"), f"{path}.start"),
             end=_datetime(obj.get("end"), f"{path}.end"),
         )
+        for field, text in (("start", slot.start), ("end", slot.end)):
+            if text is None:
+                continue
+            aware = datetime.fromisoformat(text).tzinfo is not None
+            if first_time is None:
+                first_time = (f"{path}.{field}", aware)
+            elif aware != first_time[1]:
+                raise FormatError(
+                    f"{path}.{field}",
+                    f"{text} {'has' if aware else 'has no'} UTC offset but {first_time[0]} "
+                    f"{'has' if first_time[1] else 'has no'} UTC offset: use one kind for every slot time",
+                )
         if (
             slot.start is not None
             and slot.end is not None
@@ -156,7 +181,7 @@ def _parse_slots(raw: object) -> tuple[Slot, ...]:
         if slots and slots[-1].start is not None and slot.start is not None:
             previous = datetime.fromisoformat(slots[-1].start)
             current = datetime.fromisoformat(slot.start)
-            if (previous.tzinfo is None) == (current.tzinfo is None) and current < previous:
+            if current < previous:
                 raise FormatError(f"{path}.start", "slots must be listed in time order")
         slots.append(slot)
     _unique([s.id for s in slots], "slots", "slot")
@@ -189,7 +214,7 @@ def _parse_participants(raw: object, slot_ids: set[str], table_ids: set[str]) ->
                 id=_id(obj["id"], f"{path}.id"),
                 unavailable=frozenset(unavailable),
                 table=table,
-                max_meetings=None if cap is None else _int(cap, f"{path}.max_meetings", 0),
+                max_meetings=None if cap is None else _int(cap, f"{path}.max_meetings", 0, MAX_COUNT),
             )
         )
     _unique([p.id for p in participants], "participants", "participant")
@@ -249,7 +274,7 @@ def _parse_meetings(
             MeetingSpec(
                 id=obj["id"],
                 participants=(first, second),
-                priority=_int(priority, f"{path}.priority", 1),
+                priority=_int(priority, f"{path}.priority", 1, MAX_PRIORITY),
                 sessions=meeting_sessions,
                 fixed_slot=fixed,
                 after=tuple(after),
@@ -282,18 +307,35 @@ def parse_instance(data: object) -> Instance:
     spread = raw_constraints.get("max_break_spread")
     constraints = Constraints(
         schedule_all=_bool(raw_constraints.get("schedule_all", False), "constraints.schedule_all"),
-        max_break_spread=None if spread is None else _int(spread, "constraints.max_break_spread", 0),
+        max_break_spread=None
+        if spread is None
+        else _int(spread, "constraints.max_break_spread", 0, MAX_COUNT),
     )
     return Instance(slots, tables, participants, meetings, constraints, name)
 
 
 def load_json(path: Path) -> object:
-    """Read a JSON file; a syntax error becomes a `FormatError` naming the line."""
+    """Read a JSON file; a syntax error, text that is not UTF-8 or nesting too deep to decode
+    becomes a `FormatError` naming the place."""
+    raw = path.read_bytes()
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise FormatError(
+            "$",
+            f"not UTF-8 text (byte {error.start}, line {line}: 0x{raw[error.start]:02x}); "
+            "save the file as UTF-8",
+        ) from None
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as error:
         raise FormatError(
             "$", f"not valid JSON (line {error.lineno}, column {error.colno}): {error.msg}"
+        ) from None
+    except RecursionError:
+        raise FormatError(
+            "$", "JSON nested too deeply to read (no instance needs more than 5 levels)"
         ) from None
 
 

@@ -69,7 +69,7 @@ def test_a_name_with_line_breaks_never_adds_a_header_or_a_recipient(
         _queue_named(session, seeded, name, key=f"hostile-{before}", now=now)
         queue_sample(session, seeded, kind="login.requested", index=before, due_at=now, now=now)
         session.commit()
-    report = dispatch_due(engine, smtp, clock=lambda: now)
+    report = dispatch_due(engine, smtp, calendar_domain="rueda.localhost", clock=lambda: now)
     assert (report.sent, report.failed) == (2, 0), report.failures
     hostile, unrelated = sink.entries()[before:]
     assert hostile.rcpt_tos == ["victim@example.org"]
@@ -96,7 +96,7 @@ def test_a_row_that_cannot_become_an_email_fails_alone(
         context["event"] = {**context["event"], "starts_on": "not a date"}
         session.execute(update(Notification).where(col(Notification.id) == broken.id).values(context=context))
         session.commit()
-    report = dispatch_due(engine, smtp, clock=lambda: now)
+    report = dispatch_due(engine, smtp, calendar_domain="rueda.localhost", clock=lambda: now)
     assert (report.sent, report.failed) == (4, 1)
     with Session(engine) as session:
         rows = session.exec(select(Notification).order_by(col(Notification.id))).all()
@@ -134,7 +134,7 @@ def test_a_message_that_keeps_stopping_its_sender_becomes_a_dead_letter(
             session.commit()
     # Stopped three times with the first row in flight: that row is failed, the others go out.
     assert (recovery.requeued, recovery.uncertain, recovery.dead) == (2, 0, 1)
-    report = dispatch_due(engine, smtp, clock=lambda: at)
+    report = dispatch_due(engine, smtp, calendar_domain="rueda.localhost", clock=lambda: at)
     assert (report.sent, report.failed) == (2, 0)
     with Session(engine) as session:
         rows = session.exec(select(Notification).order_by(col(Notification.id))).all()

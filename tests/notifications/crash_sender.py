@@ -15,7 +15,12 @@ def main(url: str, port: int, mode: str) -> None:
     engine = make_engine(url)
     try:
         smtp = SmtpSettings(host="127.0.0.1", port=port, rate_per_second=100_000, batch_size=200)
-        dispatch_due(engine, smtp, recover_after=timedelta(0) if mode == "recover" else None)
+        dispatch_due(
+            engine,
+            smtp,
+            calendar_domain="rueda.localhost",
+            recover_after=timedelta(0) if mode == "recover" else None,
+        )
     finally:
         engine.dispose()
 

@@ -46,7 +46,7 @@ def test_clock_catches_up_skips_stale_and_wakes_at_next_due(
         queue_sample(session, seeded, kind=kind, index=2, due_at=soon_at, not_after=start + hour, now=start)
         queue_sample(session, seeded, kind=kind, index=3, due_at=later_at, not_after=start + hour, now=start)
         session.commit()
-    clock = ReminderClock(engine, smtp, max_sleep=timedelta(seconds=60))
+    clock = ReminderClock(engine, smtp, calendar_domain="rueda.localhost", max_sleep=timedelta(seconds=60))
     clock.start()
     try:
         _wait_for(lambda: clock.runs == 1)
@@ -66,7 +66,7 @@ def test_clock_catches_up_skips_stale_and_wakes_at_next_due(
 def test_clock_poke_sends_new_rows_at_once(engine: Engine, sink: MailSink, smtp: SmtpSettings) -> None:
     start = datetime.now(UTC)
     seeded = seed_people(engine, start)
-    clock = ReminderClock(engine, smtp, max_sleep=timedelta(seconds=60))
+    clock = ReminderClock(engine, smtp, calendar_domain="rueda.localhost", max_sleep=timedelta(seconds=60))
     clock.start()
     try:
         _wait_for(lambda: clock.runs == 1)

@@ -59,7 +59,7 @@ def test_dispatch_delivers_every_kind_with_calendar_files(
         )
         session.commit()
         expected_ids = {r.message_id: r.kind for r in session.exec(select(Notification)).all()}
-    report = dispatch_due(engine, smtp, clock=lambda: now)
+    report = dispatch_due(engine, smtp, calendar_domain="rueda.localhost", clock=lambda: now)
     assert (report.sent, report.failed, report.retried, report.batches) == (15, 0, 0, 1)
     assert _statuses(engine) == [("sent", 1, None)] * 15
     entries = sink.entries()
@@ -139,7 +139,7 @@ def test_dispatch_retries_4xx_and_fails_5xx(
     sink_with_refusals = MailSink(tmp_path / "mail", port=port, handler_class=RefusingHandler)
     smtp = SmtpSettings(host="127.0.0.1", port=port, rate_per_second=1000)
     with sink_with_refusals:
-        first = dispatch_due(engine, smtp, clock=lambda: now)
+        first = dispatch_due(engine, smtp, calendar_domain="rueda.localhost", clock=lambda: now)
         assert (first.sent, first.retried, first.failed) == (1, 1, 1)
         assert first.failures == ["2: 550 5.1.1 mailbox unavailable"]
         assert _statuses(engine) == [
@@ -148,10 +148,13 @@ def test_dispatch_retries_4xx_and_fails_5xx(
             ("sent", 1, None),
         ]
         # Not due again before the backoff (1 minute after the first refusal).
-        assert dispatch_due(engine, smtp, clock=lambda: now + MINUTE / 2).sent == 0
-        second = dispatch_due(engine, smtp, clock=lambda: now + MINUTE)
+        assert (
+            dispatch_due(engine, smtp, calendar_domain="rueda.localhost", clock=lambda: now + MINUTE / 2).sent
+            == 0
+        )
+        second = dispatch_due(engine, smtp, calendar_domain="rueda.localhost", clock=lambda: now + MINUTE)
         assert (second.sent, second.retried) == (0, 1)
-        third = dispatch_due(engine, smtp, clock=lambda: now + 3 * MINUTE)
+        third = dispatch_due(engine, smtp, calendar_domain="rueda.localhost", clock=lambda: now + 3 * MINUTE)
         assert third.sent == 1
         assert [e.rcpt_tos for e in sink_with_refusals.entries()] == [
             ["ok@example.org"],
@@ -175,7 +178,13 @@ def test_smtp_down_for_a_while_loses_nothing(
     backoff = timedelta(seconds=30)
     for minute in range(3):  # down: three tries, each gives every row back untouched
         at = now + minute * MINUTE
-        report = dispatch_due(engine, smtp, clock=lambda at=at: at, connection_backoff=backoff)  # type: ignore[misc]
+        report = dispatch_due(
+            engine,
+            smtp,
+            calendar_domain="rueda.localhost",
+            clock=lambda at=at: at,
+            connection_backoff=backoff,
+        )  # type: ignore[misc]
         assert (report.sent, report.released, report.batches) == (0, 8, 1)
         assert report.connection_error is not None and "ConnectionRefusedError" in report.connection_error
     with Session(engine) as session:
@@ -183,7 +192,7 @@ def test_smtp_down_for_a_while_loses_nothing(
         assert {(r.status, r.attempts) for r in rows} == {("pending", 0)}
         assert outbox.next_due_at(session) == now
     with MailSink(tmp_path / "mail", port=port) as sink:  # back up
-        report = dispatch_due(engine, smtp, clock=lambda: now + 3 * MINUTE)
+        report = dispatch_due(engine, smtp, calendar_domain="rueda.localhost", clock=lambda: now + 3 * MINUTE)
         assert (report.sent, report.batches, report.connection_error) == (30, 4, None)
         counts = Counter(e.message_id for e in sink.entries())
     with Session(engine) as session:
@@ -212,7 +221,7 @@ def test_server_dropping_mid_batch_gives_the_rest_back(
     port = free_port()
     smtp = SmtpSettings(host="127.0.0.1", port=port, rate_per_second=1000)
     with MailSink(tmp_path / "mail", port=port, handler_class=DroppingHandler):
-        report = dispatch_due(engine, smtp, clock=lambda: now)
+        report = dispatch_due(engine, smtp, calendar_domain="rueda.localhost", clock=lambda: now)
     assert (report.sent, report.retried, report.released) == (3, 0, 3)
     assert report.connection_error == "SMTPServerDisconnected: Connection unexpectedly closed"
     assert [(s, a) for s, a, _ in _statuses(engine)] == [("sent", 1)] * 3 + [("pending", 0)] * 3
@@ -241,7 +250,7 @@ def test_stale_rows_are_never_sent(
             now=now,
         )
         session.commit()
-    report = dispatch_due(engine, smtp, clock=lambda: now)
+    report = dispatch_due(engine, smtp, calendar_domain="rueda.localhost", clock=lambda: now)
     assert (report.sent, report.skipped_stale) == (1, 1)
     assert [e.rcpt_tos for e in sink.entries()] == [["p1@example.org"]]
 
@@ -258,7 +267,7 @@ def test_unrenderable_row_fails_alone(
         row.context = {"event": {}}
         session.add(row)
         session.commit()
-    report = dispatch_due(engine, smtp, clock=lambda: now)
+    report = dispatch_due(engine, smtp, calendar_domain="rueda.localhost", clock=lambda: now)
     assert (report.sent, report.failed) == (1, 1)
     [(status, attempts, error), sent] = _statuses(engine)
     assert (status, attempts, sent) == ("failed", 1, ("sent", 1, None))
@@ -283,7 +292,9 @@ def test_parallel_connections_send_each_message_once(
             queue_sample(session, seeded, kind="survey.reminder", index=index, due_at=now, now=now)
         session.commit()
     smtp = SmtpSettings(host="127.0.0.1", port=sink.port, rate_per_second=10_000, batch_size=5)
-    report = dispatch_due(engine, smtp, clock=lambda: now, worker="w", connections=3)
+    report = dispatch_due(
+        engine, smtp, calendar_domain="rueda.localhost", clock=lambda: now, worker="w", connections=3
+    )
     assert (report.sent, report.failed, report.batches) == (40, 0, 8)
     counts = Counter(e.message_id for e in sink.entries())
     with Session(engine) as session:

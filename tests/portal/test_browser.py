@@ -38,7 +38,9 @@ DESKTOP = {"width": 1280, "height": 900}
 
 def _sign_in_link(portal: Portal, sink: MailSink, email: str) -> str:
     """Deliver what the portal queued, then read the newest email to `email` from the sink."""
-    report = dispatch_due(portal.engine, portal.settings.smtp)
+    report = dispatch_due(
+        portal.engine, portal.settings.smtp, calendar_domain=portal.settings.portal.uid_domain
+    )
     assert report.failed == 0
     entries = [e for e in sink.entries() if e.rcpt_tos == [email]]
     assert entries, f"no email reached {email}"
