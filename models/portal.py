@@ -6,9 +6,18 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
-from models.schemas import HsCode, LanguageCode, OptionalText, SupportedLanguage, TimeZoneName
+from models.participant import Participant
+from models.schemas import (
+    DESCRIPTION_LIMIT,
+    HsCode,
+    LanguageCode,
+    OptionalText,
+    SupportedLanguage,
+    TimeZoneName,
+)
+from models.text import MULTILINE, CheckedText, column_limit
 
 
 def _split_list(value: Any) -> Any:
@@ -20,15 +29,15 @@ def _split_list(value: Any) -> Any:
     return [part.strip() for item in value for part in re.split(r"[;,\s]+", str(item)) if part.strip()]
 
 
-class ProfileUpdate(BaseModel):
+class ProfileUpdate(CheckedText):
     """The participant's own profile: contact, language and time zone, offers and demands, and
     the slots in which they cannot meet."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
-    full_name: str = Field(min_length=2, max_length=200)
-    job_title: OptionalText = Field(default=None, max_length=120)
-    phone: OptionalText = Field(default=None, max_length=40)
+    full_name: str = Field(min_length=2, max_length=column_limit(Participant, "full_name"))
+    job_title: OptionalText = Field(default=None, max_length=column_limit(Participant, "job_title"))
+    phone: OptionalText = Field(default=None, max_length=column_limit(Participant, "phone"))
     language: SupportedLanguage
     timezone: TimeZoneName
     spoken_languages: Annotated[list[LanguageCode], BeforeValidator(_split_list)] = Field(
@@ -37,9 +46,9 @@ class ProfileUpdate(BaseModel):
     offer_hs: Annotated[list[HsCode], BeforeValidator(_split_list)] = Field(
         default_factory=list, max_length=30
     )
-    offer_description: str = Field(default="", max_length=1000)
+    offer_description: Annotated[str, MULTILINE] = Field(default="", max_length=DESCRIPTION_LIMIT)
     demand_hs: Annotated[list[HsCode], BeforeValidator(_split_list)] = Field(
         default_factory=list, max_length=30
     )
-    demand_description: str = Field(default="", max_length=1000)
+    demand_description: Annotated[str, MULTILINE] = Field(default="", max_length=DESCRIPTION_LIMIT)
     unavailable: list[str] = Field(default_factory=list, description="Slot codes (d1s01...).")

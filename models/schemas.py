@@ -14,16 +14,19 @@ from typing import Annotated, Any
 import pycountry
 from babel import Locale
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
+    Strict,
     field_validator,
     model_validator,
 )
 
 from models.enums import CompanySize, EventKind, ParticipantRole, RequestPolicy
+from models.event import Event, EventTable
+from models.participant import Organization, Participant
+from models.text import MULTILINE, CheckedText, column_limit
 
 SUPPORTED_LANGUAGES = ("es", "en", "pt")
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$"
@@ -114,7 +117,7 @@ def _supported_language(value: str) -> str:
 SupportedLanguage = Annotated[str, BeforeValidator(_supported_language)]
 
 
-class _Strict(BaseModel):
+class _Strict(CheckedText):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
@@ -168,9 +171,9 @@ class ScheduleDefinition(_Strict):
 
 
 class VenueDefinition(_Strict):
-    name: str | None = None
-    address: str | None = None
-    city: str | None = None
+    name: str | None = Field(default=None, max_length=column_limit(Event, "venue_name"))
+    address: str | None = Field(default=None, max_length=column_limit(Event, "venue_address"))
+    city: str | None = Field(default=None, max_length=column_limit(Event, "city"))
     country: CountryCode | None = None
 
 
@@ -228,7 +231,10 @@ class EventDefinition(_Strict):
     registration_closes: datetime | None = None
     requests_close: datetime | None = None
     schedule: ScheduleDefinition
-    tables: int | list[str] = Field(description="A table count (T1..Tn) or the table names.")
+    # Strict: `tables: true` is not one table.
+    tables: Annotated[int, Strict()] | list[str] = Field(
+        description="A table count (T1..Tn) or the table names."
+    )
     rules: RulesDefinition = RulesDefinition()
     usd_rates: dict[str, float] = Field(default_factory=dict, description="1 unit of currency = rate US$.")
     mission: MissionDefinition | None = None
@@ -368,45 +374,52 @@ def _hs_list(value: Any) -> Any:
 
 Flag = Annotated[bool, BeforeValidator(_flag)]
 OptionalText = Annotated[str | None, BeforeValidator(_text)]
+Certification = Annotated[str, Field(min_length=1, max_length=80)]
+# An offer's or a demand's free description: the portal's profile form and the import share it.
+DESCRIPTION_LIMIT = 1000
 
 
-class ParticipantImport(BaseModel):
+class ParticipantImport(CheckedText):
     """One row of a participants spreadsheet, after the headings were mapped to these names."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     email: EmailStr
-    full_name: str = Field(min_length=2, max_length=200)
-    organization: str = Field(min_length=2, max_length=200)
+    full_name: str = Field(min_length=2, max_length=column_limit(Participant, "full_name"))
+    organization: str = Field(min_length=2, max_length=column_limit(Organization, "legal_name"))
     role: Annotated[ParticipantRole, BeforeValidator(_role)]
     country: CountryCode
     language: Annotated[SupportedLanguage | None, BeforeValidator(_blank_to_none)] = None
     timezone: Annotated[TimeZoneName | None, BeforeValidator(_blank_to_none)] = None
     consent: Flag = False
-    job_title: OptionalText = None
-    phone: OptionalText = None
-    tax_id: OptionalText = None
-    city: OptionalText = None
-    region: OptionalText = None
-    website: OptionalText = None
+    job_title: OptionalText = Field(default=None, max_length=column_limit(Participant, "job_title"))
+    phone: OptionalText = Field(default=None, max_length=column_limit(Participant, "phone"))
+    tax_id: OptionalText = Field(default=None, max_length=column_limit(Organization, "tax_id"))
+    city: OptionalText = Field(default=None, max_length=column_limit(Organization, "city"))
+    region: OptionalText = Field(default=None, max_length=column_limit(Organization, "region"))
+    website: OptionalText = Field(default=None, max_length=column_limit(Organization, "website"))
     company_size: Annotated[CompanySize | None, BeforeValidator(_size)] = None
     sectors: Annotated[list[IsicCode], BeforeValidator(_split_list)] = Field(default_factory=list)
     spoken_languages: Annotated[list[LanguageCode], BeforeValidator(_split_list)] = Field(
         default_factory=list
     )
     offer_hs: Annotated[list[HsCode], BeforeValidator(_hs_list)] = Field(default_factory=list)
-    offer_description: OptionalText = None
+    offer_description: Annotated[OptionalText, MULTILINE] = Field(default=None, max_length=DESCRIPTION_LIMIT)
     demand_hs: Annotated[list[HsCode], BeforeValidator(_hs_list)] = Field(default_factory=list)
-    demand_description: OptionalText = None
+    demand_description: Annotated[OptionalText, MULTILINE] = Field(default=None, max_length=DESCRIPTION_LIMIT)
     target_markets: Annotated[list[CountryCode], BeforeValidator(_split_list)] = Field(default_factory=list)
-    certifications: Annotated[list[str], BeforeValidator(_split_list)] = Field(default_factory=list)
-    required_certifications: Annotated[list[str], BeforeValidator(_split_list)] = Field(default_factory=list)
+    certifications: Annotated[list[Certification], BeforeValidator(_split_list)] = Field(
+        default_factory=list, max_length=30
+    )
+    required_certifications: Annotated[list[Certification], BeforeValidator(_split_list)] = Field(
+        default_factory=list, max_length=30
+    )
     women_led: Flag = False
     peasant: Flag = False
     indigenous: Flag = False
     conflict_victim: Flag = False
     unavailable: Annotated[list[str], BeforeValidator(_split_list)] = Field(default_factory=list)
-    host_table: OptionalText = None
+    host_table: OptionalText = Field(default=None, max_length=column_limit(EventTable, "code"))
     max_meetings: Annotated[int | None, BeforeValidator(_blank_to_none)] = Field(default=None, ge=0, le=200)
 
     @field_validator("email", mode="before")

@@ -5,7 +5,9 @@ what to type instead."""
 from __future__ import annotations
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
+from models.text import TextError
 from portal.i18n import translate
 
 FIELD_MESSAGES: dict[str, str] = {
@@ -23,6 +25,8 @@ FIELD_MESSAGES: dict[str, str] = {
     "unavailable": "Choose slots from the list.",
 }
 GENERIC = "Check this field: it is too long or not valid."
+TEXT = "Remove line breaks, control characters and direction marks from this field."
+TOO_LONG = "Use at most {limit} characters."
 
 
 def field_errors(error: ValidationError, language: str) -> dict[str, str]:
@@ -30,8 +34,18 @@ def field_errors(error: ValidationError, language: str) -> dict[str, str]:
     errors: dict[str, str] = {}
     for item in error.errors():
         name = str(item["loc"][0]) if item["loc"] else "form"
-        errors.setdefault(name, translate(language, FIELD_MESSAGES.get(name, GENERIC)))
+        if name not in errors:
+            errors[name] = _sentence(item, name, language)
     return errors
+
+
+def _sentence(item: ErrorDetails, name: str, language: str) -> str:
+    context = item.get("ctx") or {}
+    if isinstance(context.get("error"), TextError):
+        return translate(language, TEXT)
+    if item["type"] == "string_too_long":
+        return translate(language, TOO_LONG, limit=context["max_length"])
+    return translate(language, FIELD_MESSAGES.get(name, GENERIC))
 
 
 def registration_errors(error: ValidationError, language: str) -> dict[str, str]:

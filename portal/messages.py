@@ -390,6 +390,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "Choose languages from the list.": ("Elija idiomas de la lista.", "Escolha idiomas da lista."),
     "Choose slots from the list.": ("Elija franjas de la lista.", "Escolha horários da lista."),
+    "Remove line breaks, control characters and direction marks from this field.": (
+        "Quite de este campo los saltos de línea, los caracteres de control y las marcas de dirección.",
+        "Remova deste campo as quebras de linha, os caracteres de controle e as marcas de direção.",
+    ),
+    "Use at most {limit} characters.": (
+        "Use como máximo {limit} caracteres.",
+        "Use no máximo {limit} caracteres.",
+    ),
     "Check this field: it is too long or not valid.": (
         "Revise este campo: es demasiado largo o no es válido.",
         "Verifique este campo: é longo demais ou não é válido.",

@@ -32,6 +32,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session, col, or_, select
 
 from models import ApiToken, Event, EventMembership, MemberRole, User
+from models.text import TextError, clean_text, column_limit
 from services.errors import ConflictError, DomainError, NotFoundError
 
 MIN_PASSWORD_LENGTH = 12
@@ -113,11 +114,15 @@ def get_user_by_email(session: Session, email: str) -> User | None:
 def create_user(session: Session, *, email: str, full_name: str, password: str, now: datetime) -> User:
     """A new active user. Refuses an email that already has an account."""
     address = normalize_email(email)
-    name = full_name.strip()
+    try:
+        name = clean_text(full_name.strip())
+    except TextError as error:
+        raise AccountInputError("name", str(error)) from None
     if not name:
         raise AccountInputError("name", "is empty")
-    if len(name) > 200:
-        raise AccountInputError("name", "must be at most 200 characters long")
+    limit = column_limit(User, "full_name")
+    if len(name) > limit:
+        raise AccountInputError("name", f"must be at most {limit} characters long")
     if get_user_by_email(session, address) is not None:
         raise ConflictError(f"a user with email {address} already exists")
     user = User(email=address, full_name=name, password_hash=hash_password(password), created_at=now)

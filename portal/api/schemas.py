@@ -4,7 +4,7 @@ example each. Built from the read models of services.dashboard (`from_attributes
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,6 +21,7 @@ from models import (
     SurveyResponseKind,
     SurveyWave,
 )
+from models.text import MULTI_LINE_PATTERN, MULTILINE, CheckedText
 
 
 class _Out(BaseModel):
@@ -134,7 +135,7 @@ class RequestOut(_Out):
     )
 
 
-class RequestCreate(BaseModel):
+class RequestCreate(CheckedText):
     """A meeting the organizer wants: `requested` (the target answers in the portal) or `accepted`
     (arranged with both sides)."""
 
@@ -151,7 +152,9 @@ class RequestCreate(BaseModel):
     target_id: int = Field(ge=1, le=2**31 - 1)
     priority: RequestPriority = RequestPriority.NICE
     status: Literal["requested", "accepted"] = "requested"
-    note: str | None = Field(default=None, max_length=500, pattern=r"^[^\x00]*$")
+    note: Annotated[str | None, MULTILINE] = Field(
+        default=None, max_length=500, json_schema_extra={"pattern": MULTI_LINE_PATTERN}
+    )
 
 
 class MeetingOut(_Out):
