@@ -92,6 +92,9 @@ def _read_excel(path: Path) -> Sheet:
         raise DomainError(f"{path}: not a readable Excel workbook ({type(error).__name__})") from None
     try:
         sheet = workbook.worksheets[0]
+        # A stray cell at XFD1048576 sets the stated dimension to a million rows x 16384 columns;
+        # forget it, so rows come as stored (no column padding) and gaps are empty tuples.
+        sheet.reset_dimensions()
         values = sheet.iter_rows(values_only=True)
         header = next(values, None)
         if header is None:
@@ -163,7 +166,7 @@ def excel_text_cells(sheet: Any, row: list[Any]) -> list[Any]:
 
 def _rows(headings: list[str], values: Iterator[Any], *, first: int) -> Iterator[tuple[int, dict[str, Any]]]:
     for number, row in enumerate(values, start=first):
-        cells = [unneutralise_cell(c) for c in row]
+        cells = [unneutralise_cell(c) for c in list(row)[: len(headings)]]
         if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
             continue
         cells += [None] * (len(headings) - len(cells))

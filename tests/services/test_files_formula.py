@@ -33,3 +33,16 @@ def test_hostile_cells_round_trip(tmp_path: Path, suffix: str) -> None:
     else:
         text = path.read_bytes().decode("utf-8-sig")
         assert "\"'=HYPERLINK" in text and "\n'@SUM(A1),7" in text and '"\'\rx"' in text
+
+
+def test_stray_last_cell_does_not_stream_a_million_rows(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["name", "company"])
+    sheet.append(["Ana", "Acme"])
+    sheet["XFD1048576"] = "x"
+    path = tmp_path / "stray.xlsx"
+    workbook.save(path)
+    assert read_sheet(path).rows == [(2, {"name": "Ana", "company": "Acme"})]
