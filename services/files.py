@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -78,10 +79,15 @@ def read_sheet(path: Path) -> Sheet:
     if not path.is_file():
         raise DomainError(f"{path}: no such file")
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return _read_excel(path)
-    if suffix in (".csv", ".txt"):
-        return _read_csv(path)
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            return _read_excel(path)
+        if suffix in (".csv", ".txt"):
+            return _read_csv(path)
+    except DomainError as error:
+        if str(error).startswith(f"{path}:"):
+            raise
+        raise DomainError(f"{path}: {error}") from None
     raise DomainError(f"{path}: use a .csv or .xlsx file, not {suffix or 'no extension'}")
 
 
@@ -164,11 +170,25 @@ def excel_text_cells(sheet: Any, row: list[Any]) -> list[Any]:
     return cells
 
 
+IMPORT_MAX_ROWS = 100_000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _rows(headings: list[str], values: Iterator[Any], *, first: int) -> Iterator[tuple[int, dict[str, Any]]]:
+    kept = 0
     for number, row in enumerate(values, start=first):
         cells = [unneutralise_cell(c) for c in list(row)[: len(headings)]]
         if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
             continue
+        for column, cell in enumerate(cells):
+            if isinstance(cell, str) and (bad := _CONTROL.search(cell)):
+                name = headings[column] or f"column {column + 1}"
+                raise DomainError(
+                    f"row {number}, {name}: control character U+{ord(bad.group()):04X} not allowed"
+                )
+        kept += 1
+        if kept > IMPORT_MAX_ROWS:
+            raise DomainError(f"more than {IMPORT_MAX_ROWS} rows (row cap import_max_rows)")
         cells += [None] * (len(headings) - len(cells))
         yield number, {h: c for h, c in zip(headings, cells, strict=False) if h}
 

@@ -46,3 +46,14 @@ def test_stray_last_cell_does_not_stream_a_million_rows(tmp_path: Path) -> None:
     path = tmp_path / "stray.xlsx"
     workbook.save(path)
     assert read_sheet(path).rows == [(2, {"name": "Ana", "company": "Acme"})]
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b"])
+def test_control_characters_refused_naming_row_and_column(tmp_path: Path, char: str) -> None:
+    from services.errors import DomainError
+
+    path = tmp_path / "c.csv"
+    path.write_text(f"name,company\nAna,Acme\nBo,A{char}b\n", encoding="utf-8")
+    with pytest.raises(DomainError) as caught:
+        read_sheet(path)
+    assert str(caught.value) == f"{path}: row 3, company: control character U+{ord(char):04X} not allowed"
