@@ -57,3 +57,13 @@ def test_control_characters_refused_naming_row_and_column(tmp_path: Path, char: 
     with pytest.raises(DomainError) as caught:
         read_sheet(path)
     assert str(caught.value) == f"{path}: row 3, company: control character U+{ord(char):04X} not allowed"
+
+
+def test_invalid_bytes_in_both_encodings_name_the_offset(tmp_path: Path) -> None:
+    from services.errors import DomainError
+
+    path = tmp_path / "b.csv"
+    path.write_bytes(b"name,company\nAna,A\x81b\n")
+    with pytest.raises(DomainError) as caught:
+        read_sheet(path)
+    assert str(caught.value) == f"{path}: neither UTF-8 nor Windows-1252 (invalid byte at offset 18)"
