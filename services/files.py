@@ -130,7 +130,10 @@ def _read_csv(path: Path) -> Sheet:
     if header is None:
         raise DomainError(f"{path}: the file is empty")
     headings = [h.strip() for h in header]
-    return Sheet(headings, list(_rows(headings, reader, first=2)))
+    try:
+        return Sheet(headings, list(_rows(headings, reader, first=2)))
+    except csv.Error as error:
+        raise DomainError(f"{path}: line {reader.line_num}: {error}") from None
 
 
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")

@@ -67,3 +67,13 @@ def test_invalid_bytes_in_both_encodings_name_the_offset(tmp_path: Path) -> None
     with pytest.raises(DomainError) as caught:
         read_sheet(path)
     assert str(caught.value) == f"{path}: neither UTF-8 nor Windows-1252 (invalid byte at offset 18)"
+
+
+def test_oversized_cell_gives_a_clear_error(tmp_path: Path) -> None:
+    from services.errors import DomainError
+
+    path = tmp_path / "big.csv"
+    path.write_text("name,company\nAna," + "x" * 200_000 + "\n", encoding="utf-8")
+    with pytest.raises(DomainError) as caught:
+        read_sheet(path)
+    assert str(caught.value) == f"{path}: line 2: field larger than field limit (131072)"
