@@ -7,7 +7,9 @@ them in Excel: the heading is row 1, the first data row is row 2. Fully empty ro
 from __future__ import annotations
 
 import csv
+import io
 import json
+import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -77,10 +79,15 @@ def read_sheet(path: Path) -> Sheet:
     if not path.is_file():
         raise DomainError(f"{path}: no such file")
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return _read_excel(path)
-    if suffix in (".csv", ".txt"):
-        return _read_csv(path)
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            return _read_excel(path)
+        if suffix in (".csv", ".txt"):
+            return _read_csv(path)
+    except DomainError as error:
+        if str(error).startswith(f"{path}:"):
+            raise
+        raise DomainError(f"{path}: {error}") from None
     raise DomainError(f"{path}: use a .csv or .xlsx file, not {suffix or 'no extension'}")
 
 
@@ -91,6 +98,9 @@ def _read_excel(path: Path) -> Sheet:
         raise DomainError(f"{path}: not a readable Excel workbook ({type(error).__name__})") from None
     try:
         sheet = workbook.worksheets[0]
+        # A stray cell at XFD1048576 sets the stated dimension to a million rows x 16384 columns;
+        # forget it, so rows come as stored (no column padding) and gaps are empty tuples.
+        sheet.reset_dimensions()
         values = sheet.iter_rows(values_only=True)
         header = next(values, None)
         if header is None:
@@ -103,28 +113,85 @@ def _read_excel(path: Path) -> Sheet:
 
 def _read_csv(path: Path) -> Sheet:
     raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp1252"):
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
         try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError as error:
+            raise DomainError(
+                f"{path}: neither UTF-8 nor Windows-1252 (invalid byte at offset {error.start})"
+            ) from None
     first_line = text.split("\n", 1)[0]
     # Spanish-locale Excel writes CSV with semicolons.
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(text.splitlines(), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = next(reader, None)
     if header is None:
         raise DomainError(f"{path}: the file is empty")
     headings = [h.strip() for h in header]
-    return Sheet(headings, list(_rows(headings, reader, first=2)))
+    try:
+        return Sheet(headings, list(_rows(headings, reader, first=2)))
+    except csv.Error as error:
+        raise DomainError(f"{path}: line {reader.line_num}: {error}") from None
+
+
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """OWASP CSV injection: text starting with = + - @ TAB CR gets a leading quote; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
+        return "'" + value
+    return value
+
+
+def unneutralise_cell(value: Any) -> Any:
+    """Undo neutralise_cell on import, so an exported file imports back unchanged."""
+    if (
+        isinstance(value, str)
+        and value.startswith("'")
+        and value[1:2] != ""
+        and value[1:].startswith(FORMULA_LEADS)
+    ):
+        return value[1:]
+    return value
+
+
+def excel_text_cells(sheet: Any, row: list[Any]) -> list[Any]:
+    """Cells for a write-only openpyxl sheet: text is always a string cell, never a formula."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cells: list[Any] = []
+    for value in row:
+        if isinstance(value, str):
+            cell = WriteOnlyCell(sheet, value=neutralise_cell(value))
+            cell.data_type = "s"
+            cells.append(cell)
+        else:
+            cells.append(value)
+    return cells
+
+
+IMPORT_MAX_ROWS = 100_000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _rows(headings: list[str], values: Iterator[Any], *, first: int) -> Iterator[tuple[int, dict[str, Any]]]:
+    kept = 0
     for number, row in enumerate(values, start=first):
-        cells = list(row)
+        cells = [unneutralise_cell(c) for c in list(row)[: len(headings)]]
         if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
             continue
+        for column, cell in enumerate(cells):
+            if isinstance(cell, str) and (bad := _CONTROL.search(cell)):
+                name = headings[column] or f"column {column + 1}"
+                raise DomainError(
+                    f"row {number}, {name}: control character U+{ord(bad.group()):04X} not allowed"
+                )
+        kept += 1
+        if kept > IMPORT_MAX_ROWS:
+            raise DomainError(f"more than {IMPORT_MAX_ROWS} rows (row cap import_max_rows)")
         cells += [None] * (len(headings) - len(cells))
         yield number, {h: c for h, c in zip(headings, cells, strict=False) if h}
 
@@ -140,15 +207,15 @@ def write_table(path: Path, headings: list[str], rows: list[list[Any]], *, sheet
     if suffix == ".csv":
         with partial.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(headings)
-            writer.writerows(rows)
+            writer.writerow([neutralise_cell(h) for h in headings])
+            writer.writerows([neutralise_cell(v) for v in row] for row in rows)
     else:
         from openpyxl import Workbook
 
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(title=sheet_title[:31])
-        sheet.append(headings)
+        sheet.append(excel_text_cells(sheet, list(headings)))
         for row in rows:
-            sheet.append(row)
+            sheet.append(excel_text_cells(sheet, list(row)))
         workbook.save(partial)
     partial.replace(path)

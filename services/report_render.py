@@ -24,7 +24,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from matplotlib.figure import Figure
 
-from services.files import write_table
+from services.files import neutralise_cell, write_table
 from services.report import HORIZON_LABELS, OutcomeReport
 from services.report_charts import (
     chart_breakdown,
@@ -417,6 +417,10 @@ def _workbook(tables: list[ReportTable]) -> bytes:
             cell.font = Font(bold=True)
         for row in table.rows:
             sheet.append([_excel(v) for v in row])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str):
+                    cell.value = neutralise_cell(cell.value)
+                    cell.data_type = "s"
         for index, heading in enumerate(table.headings, start=1):
             width = max([len(heading), *(len(str(r[index - 1])) for r in table.rows)], default=8)
             sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = min(width + 2, 60)
