@@ -29,6 +29,7 @@ from models.participant import Organization, Participant
 from models.text import MULTILINE, CheckedText, column_limit
 
 SUPPORTED_LANGUAGES = ("es", "en", "pt")
+MAX_USD_RATE = 1_000_000.0  # US$ per unit of a currency; no currency is worth more
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$"
 _HS = re.compile(r"^\d{2}(\d{2}){0,2}$")
 _ISIC = re.compile(r"^([A-U]|\d{2,4})$")
@@ -182,7 +183,7 @@ class RulesDefinition(_Strict):
     max_meetings: int = Field(default=16, ge=1, le=200)
     request_policy: RequestPolicy = RequestPolicy.SELLERS_TO_BUYERS
     # Matching weights by component name (hs, sector, market, language, certification, text, ...).
-    weights: dict[str, float] = Field(default_factory=dict)
+    weights: dict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _bounds(self) -> RulesDefinition:
@@ -236,7 +237,9 @@ class EventDefinition(_Strict):
         description="A table count (T1..Tn) or the table names."
     )
     rules: RulesDefinition = RulesDefinition()
-    usd_rates: dict[str, float] = Field(default_factory=dict, description="1 unit of currency = rate US$.")
+    usd_rates: dict[str, Annotated[float, Field(allow_inf_nan=False, le=MAX_USD_RATE)]] = Field(
+        default_factory=dict, description="1 unit of currency = rate US$."
+    )
     mission: MissionDefinition | None = None
 
     @field_validator("tables")

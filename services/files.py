@@ -48,6 +48,8 @@ def read_mapping_file(path: Path) -> dict[str, Any]:
             raise DomainError(f"{path}: use a .toml, .yaml or .json file, not {suffix or 'no extension'}")
     except (tomllib.TOMLDecodeError, yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as error:
         raise DomainError(f"{path}: cannot parse: {str(error).splitlines()[0]}") from None
+    except RecursionError:
+        raise DomainError(f"{path}: cannot parse: nested too deeply") from None
     if not isinstance(data, dict):
         raise DomainError(f"{path}: the top level must be a mapping of fields")
     return data

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,7 +19,7 @@ from models import Event, Participant
 from models.schemas import EventDefinition, ParticipantImport
 from models.text import TextError, clean_text
 from services.errors import DomainError
-from services.files import parse_model
+from services.files import parse_model, read_mapping_file
 from tests.factories import event_definition
 from tests.portal.conftest import Portal, open_event, register, registration_form
 
@@ -158,3 +159,27 @@ def test_a_long_job_title_on_postgresql_is_a_form_error_not_a_500(
     assert response.status_code == 422
     assert '<p class="error" id="job_title-error">Use at most 120 characters.</p>' in response.text
     assert _count(pg_engine) == 0
+
+
+@given(
+    where=st.sampled_from(["usd_rates", "weights"]),
+    value=st.sampled_from([float("nan"), float("inf"), float("-inf"), "NaN", "Infinity", "inf"]),
+)
+def test_an_event_file_refuses_rates_and_weights_that_are_not_finite(where: str, value: object) -> None:
+    data = event_definition().model_dump(mode="json")
+    if where == "usd_rates":
+        data["usd_rates"] = {"COP": value}
+    else:
+        data["rules"] = {**data["rules"], "weights": {"hs": value}}
+    with pytest.raises(DomainError) as refused:
+        parse_model(EventDefinition, data, "event.json")
+    path = "usd_rates.COP" if where == "usd_rates" else "rules.weights.hs"
+    assert f"\n  {path}: Input should be a finite number" in str(refused.value)
+
+
+def test_an_event_file_nested_too_deeply_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "event.json"
+    path.write_text('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    with pytest.raises(DomainError) as refused:
+        read_mapping_file(path)
+    assert str(refused.value) == f"{path}: cannot parse: nested too deeply"
