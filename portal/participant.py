@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -80,6 +81,7 @@ from services.portal_accounts import (
 )
 from services.privacy import erasure_requested_at, export_personal_data, request_erasure
 from services.surveys import (
+    MAX_AMOUNT_CENTS,
     FollowupLine,
     MeetingAnswer,
     ParticipantAnswer,
@@ -855,22 +857,33 @@ def _cents(value: Any) -> tuple[int | None, str | None]:
     elif "," in text:
         text = text.replace(",", ".") if len(text.rsplit(",", 1)[1]) <= 2 else text.replace(",", "")
     try:
-        amount = Decimal(text)
+        # ASCII digits only: Decimal() also reads "NaN", "Infinity", "1e999999999" and other scripts'
+        # digits, none of which is an amount a person typed.
+        amount = Decimal(text) if _PLAIN_NUMBER.fullmatch(text) else None
     except InvalidOperation:
+        amount = None
+    if amount is None:
         return None, "Write an amount with digits only, like 25000."
     if amount < 0:
         return None, "cannot be negative"
+    if amount * 100 > MAX_AMOUNT_CENTS:
+        return None, "is implausibly large; check the number of digits"
     return int((amount * 100).to_integral_value()), None
+
+
+_PLAIN_NUMBER = re.compile(r"-?[0-9]{1,20}(\.[0-9]{1,20})?")
 
 
 def _small_int(value: Any) -> int | None:
     text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) <= 3 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 3 else None
 
 
 def _rate(value: Any) -> float | None:
     text = str(value or "").strip().replace(",", ".")
     try:
+        # A rate that is not a finite number ("inf", "1e999", "nan") is refused by the survey
+        # service, which names the field; the bound is there too (services/surveys.py).
         return float(text) if text else None
     except ValueError:
         return None

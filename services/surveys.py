@@ -32,13 +32,14 @@ event's invitations.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 
 from sqlmodel import Session, col, delete, or_, select
@@ -57,6 +58,7 @@ from models import (
     SurveyWave,
     TimeSlot,
 )
+from models.schemas import MAX_USD_RATE
 from services.domain_events import record_fact
 from services.errors import DomainError, NotFoundError
 
@@ -64,6 +66,7 @@ HORIZONS = ("immediate", "3m", "6m", "12m")
 DEFAULT_WINDOW = timedelta(days=30)
 # Far above any real deal (US$ 100 billion), far below BIGINT: catches a pasted phone number.
 MAX_AMOUNT_CENTS = 10**13
+
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _HS = re.compile(r"^\d{2}(\d{2}){0,2}$")
 _SURVEYED_STATUSES = (
@@ -605,16 +608,19 @@ def usd_rate_for(
     across the whole report; the stated rate only fills a currency the organizer did not configure."""
     if currency == "USD":
         return Decimal(1), RateSource.USD
-    if currency in event_rates:
+    # A rate stored before the bounds were checked (inf, NaN, 1e30) counts as missing: the report
+    # leaves that answer out of the US$ totals, as any answer without a rate, instead of failing.
+    if currency in event_rates and _usable_rate(event_rates[currency]):
         return Decimal(str(event_rates[currency])), RateSource.EVENT
-    if stated_rate is not None and stated_rate > 0:
+    if stated_rate is not None and _usable_rate(stated_rate):
         return Decimal(str(stated_rate)), RateSource.STATED
     return None, RateSource.MISSING
 
 
 def to_usd_cents(cents: int, rate: Decimal) -> int:
     """Minor units of a currency to US$ cents, rounded half up to the cent."""
-    return int((Decimal(cents) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    with localcontext(prec=60):  # an old row's 10^20 cents x 10^6 must not overflow 28 digits
+        return int((Decimal(cents) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 @dataclass(frozen=True, slots=True)
@@ -914,13 +920,23 @@ def _currency_errors(
 ) -> list[FieldError]:
     if not _CURRENCY.match(currency):
         return [FieldError(f"{prefix}.currency", "give an ISO 4217 code such as USD, EUR or COP")]
+    if usd_rate is not None and not _usable_rate(usd_rate):
+        return [FieldError(f"{prefix}.usd_rate", "give a positive rate: how many US$ one unit is worth")]
     if currency == "USD":
         return []
-    if usd_rate is not None and (isinstance(usd_rate, bool) or not usd_rate > 0):
-        return [FieldError(f"{prefix}.usd_rate", "give a positive rate: how many US$ one unit is worth")]
     if usd_rate is None and currency not in event_rates:
         return [FieldError(f"{prefix}.usd_rate", f"state how many US$ one {currency} is worth")]
     return []
+
+
+def _usable_rate(rate: object) -> bool:
+    """A finite rate in (0, MAX_USD_RATE]: "inf", "1e30" and NaN are not rates."""
+    return (
+        isinstance(rate, int | float)
+        and not isinstance(rate, bool)
+        and math.isfinite(rate)
+        and 0 < rate <= MAX_USD_RATE
+    )
 
 
 def _int_between(value: object, low: int, high: int) -> bool:

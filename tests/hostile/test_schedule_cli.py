@@ -65,7 +65,7 @@ def hostile_files(draw: st.DrawFn) -> bytes:
         )
     )
     # The mutations that can replace whole sections come last, so the others find their target.
-    for kind in sorted(kinds, key=lambda k: k in ("value", "drop")):
+    for kind in sorted(kinds, key=lambda k: k in ("value", "drop", "deep")):
         slot = draw(st.integers(min_value=0, max_value=len(BASE["slots"]) - 1))
         meeting = draw(st.integers(min_value=0, max_value=len(BASE["meetings"]) - 1))
         if kind == "naive":
