@@ -497,6 +497,10 @@ SERVICE_MESSAGES: dict[str, tuple[str, str]] = {
         "dé el monto cerrado o exportado",
         "informe o valor fechado ou exportado",
     ),
+    "remove control characters and direction marks": (
+        "quite los caracteres de control y las marcas de dirección",
+        "remova os caracteres de controle e as marcas de direção",
+    ),
     "give the amount in whole cents": (
         "dé el monto en centavos enteros",
         "informe o valor em centavos inteiros",

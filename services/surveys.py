@@ -59,6 +59,7 @@ from models import (
     TimeSlot,
 )
 from models.schemas import MAX_USD_RATE
+from models.text import TextError, clean_text
 from services.domain_events import record_fact
 from services.errors import DomainError, NotFoundError
 
@@ -477,6 +478,8 @@ def validate_meeting_answer(
         errors.append(FieldError(f"{prefix}.interest", "give a whole number from 1 to 5"))
     if answer.next_steps is not None and len(answer.next_steps.strip()) > 500:
         errors.append(FieldError(f"{prefix}.next_steps", "keep it under 500 characters"))
+    errors += _text_errors(answer.next_steps, f"{prefix}.next_steps")
+    errors += _text_errors(answer.comments, f"{prefix}.comments")
     amounts = dict(zip(HORIZONS, answer.expected(), strict=True))
     for horizon, cents in amounts.items():
         errors += _amount_errors(cents, f"{prefix}.expected_{horizon}_cents")
@@ -500,6 +503,7 @@ def validate_participant_answer(answer: ParticipantAnswer) -> list[FieldError]:
         errors.append(FieldError("participant.recommend", "give a whole number from 0 to 10"))
     if answer.satisfaction is None and answer.recommend is None:
         errors.append(FieldError("participant.satisfaction", "rate your satisfaction (1 to 5)"))
+    errors += _text_errors(answer.comments, "participant.comments")
     return errors
 
 
@@ -514,7 +518,17 @@ def validate_followup_line(
     if line.actual_closed_cents is None and line.actual_exported_cents is None:
         errors.append(FieldError(f"{prefix}.actual_closed_cents", "give the amount closed or exported"))
     errors += _currency_errors(line.currency, line.usd_rate, event_rates, prefix)
+    errors += _text_errors(line.comments, f"{prefix}.comments")
     return errors
+
+
+def _text_errors(text: str | None, field: str) -> list[FieldError]:
+    """Free text goes through the one validator of every door (models/text.py)."""
+    try:
+        clean_text(text or "", multiline=True)
+    except TextError:
+        return [FieldError(field, "remove control characters and direction marks")]
+    return []
 
 
 def issue_reminders(

@@ -95,3 +95,15 @@ def test_a_stored_rate_that_is_not_usable_counts_as_missing(rate: float) -> None
 
 def test_a_huge_stored_amount_converts_without_overflow() -> None:
     assert to_usd_cents(10**20, Decimal(1_000_000)) == 10**26
+
+
+@given(
+    st.sampled_from(["\x00", "\x1b", "\x7f", "\u202e", "\u2028"]), st.sampled_from(["next_steps", "comments"])
+)
+def test_survey_free_text_goes_through_the_one_validator(char: str, field: str) -> None:
+    answer = MeetingAnswer(meeting_id=1, took_place=True, **{field: f"Enviar{char} muestras"})
+    assert [(e.field, e.message) for e in validate_meeting_answer(answer, {}, prefix="m1")] == [
+        (f"m1.{field}", "remove control characters and direction marks")
+    ]
+    lines = MeetingAnswer(meeting_id=1, took_place=True, comments="Dos\r\ncontenedores\n\tal mes")
+    assert validate_meeting_answer(lines, {}, prefix="m1") == []
