@@ -53,6 +53,9 @@ COMMANDS: dict[str, LazyEntry] = {
     "import": LazyEntry("cli.data_cmd:import_app", "Import data from spreadsheets."),
     "export": LazyEntry("cli.data_cmd:export_app", "Export data to CSV or Excel."),
     "mail": LazyEntry("cli.mail_cmd:mail_app", "Read the local mail sink and send due messages."),
+    "privacy": LazyEntry(
+        "cli.privacy_cmd:app", "Participants' requests to delete their data (Ley 1581, GDPR Art. 17)."
+    ),
     "bench": LazyEntry("cli.main:bench_app", "Benchmarks: reproduce the tables in docs/benchmarks.md."),
 }
 

@@ -340,6 +340,25 @@ class MissionDeadlineApproaching:
 
 
 @dataclass(frozen=True, slots=True)
+class ErasureDecided:
+    """The answer to a participant's request to delete their data: carried out, or refused with the
+    organizer's recorded legal reason. `recipient.name` is empty: the message is sent after the name
+    is gone, and the outbox forgets the address once it is sent (`outbox.forget_erased_recipients`)."""
+
+    event: EventInfo
+    recipient: Recipient
+    completed: bool
+    reason: str | None
+    requested_at: datetime
+    decided_at: datetime
+
+    def __post_init__(self) -> None:
+        _require_aware(self.requested_at, self.decided_at)
+        if not self.completed and not (self.reason or "").strip():
+            raise ValueError("a refused erasure states its legal reason")
+
+
+@dataclass(frozen=True, slots=True)
 class OrganizerDigest:
     event: EventInfo
     recipient: Recipient
@@ -368,6 +387,7 @@ Context: TypeAlias = (
     | SurveyReminder
     | FollowupInvited
     | MissionDeadlineApproaching
+    | ErasureDecided
     | OrganizerDigest
 )
 
@@ -401,6 +421,7 @@ KINDS: dict[str, Kind] = {
         Kind("survey.reminder", SurveyReminder, Audience.PARTICIPANT),
         Kind("followup.invited", FollowupInvited, Audience.PARTICIPANT),
         Kind("mission.deadline-approaching", MissionDeadlineApproaching, Audience.PARTICIPANT),
+        Kind("privacy.erasure-decided", ErasureDecided, Audience.PARTICIPANT),
         Kind("organizer.digest", OrganizerDigest, Audience.ORGANIZER),
     )
 }

@@ -355,7 +355,8 @@ REDACTED = "redacted"
 def redact_sent_links(session: Session) -> int:
     """Remove the secret from the links of messages that will never be sent again (sent, failed or
     skipped): the token exists only in the email itself, not at rest in the outbox, so a copy of
-    the database cannot sign anybody in or open their survey. Returns how many rows changed."""
+    the database cannot sign anybody in or open their survey. The confirmation of an erasure loses
+    its recipient's address the same way. Returns how many rows changed."""
     rows = session.exec(
         select(Notification)
         .where(col(Notification.kind).in_(LINK_KINDS))
@@ -376,7 +377,40 @@ def redact_sent_links(session: Session) -> int:
             row.context = redacted
             session.add(row)
             changed += 1
+    changed += _forget_erased_recipients(session)
     session.flush()
+    return changed
+
+
+# A deleted participant's address, everywhere it was: unique per participant (the event's unique
+# email constraint holds) and in a domain that can never receive mail (RFC 2606).
+ERASED_DOMAIN = "erased.invalid"
+ERASURE_KIND = "privacy.erasure-decided"
+
+
+def erased_address(participant_id: int | None) -> str:
+    return f"erased-{participant_id}@{ERASED_DOMAIN}"
+
+
+def _forget_erased_recipients(session: Session) -> int:
+    """The confirmation of a carried-out erasure is the one message that still needs the person's
+    address; once it will never be sent again, the outbox forgets the address too."""
+    rows = session.exec(
+        select(Notification)
+        .where(col(Notification.kind) == ERASURE_KIND)
+        .where(
+            col(Notification.status).in_(
+                (NotificationStatus.SENT, NotificationStatus.FAILED, NotificationStatus.SKIPPED)
+            )
+        )
+        .where(sa.not_(col(Notification.recipient_email).like(f"%@{ERASED_DOMAIN}")))
+    ).all()
+    changed = 0
+    for row in rows:
+        if row.context.get("completed") is True:
+            row.recipient_email = erased_address(row.participant_id)
+            session.add(row)
+            changed += 1
     return changed
 
 

@@ -17,6 +17,7 @@ from notifications.catalog import (
     Context,
     Counterpart,
     DayBeforeReminder,
+    ErasureDecided,
     EventInfo,
     FailedMessage,
     FirstMeetingReminder,
@@ -238,6 +239,14 @@ def sample_contexts() -> dict[str, Context]:
                 ),
             ),
             checklist_url=f"{PORTAL}/checklist",
+        ),
+        "privacy.erasure-decided": ErasureDecided(
+            event=SAMPLE_EVENT,
+            recipient=Recipient(name="", timezone=SAMPLE_RECIPIENT.timezone),
+            completed=True,
+            reason=None,
+            requested_at=datetime(2027, 6, 2, 14, 5, tzinfo=UTC),
+            decided_at=datetime(2027, 6, 9, 16, 30, tzinfo=UTC),
         ),
         "organizer.digest": OrganizerDigest(
             event=SAMPLE_EVENT,

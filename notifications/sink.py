@@ -7,7 +7,9 @@ Invariants:
   renamed) and its index line is written, so "accepted" means "stored";
 - every received copy is stored, duplicates included; each index line carries `copy`, the number of
   times that Message-ID has been received so far, so a duplicate is visible, never hidden;
-- it listens on loopback only: it is a development and demo tool with no authentication.
+- it listens on loopback only: it is a development and demo tool with no authentication;
+- an erasure (`erase_from_archive`) replaces the messages that name the erased person with
+  tombstones under an exclusive folder lock that `store` takes too, so no index line is lost.
 
 Cost: per message, one file write, one rename and one appended line; the SMTP dialogue runs on
 aiosmtpd's event loop thread.
@@ -15,14 +17,18 @@ aiosmtpd's event loop thread.
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
 import json
+import os
 import signal
 import socket
 import sys
 import threading
 from collections import Counter
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.header import decode_header, make_header
@@ -38,6 +44,21 @@ from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SmtpSession
 
 INDEX_NAME = "index.jsonl"
+LOCK_NAME = ".lock"
+ERASED_SUBJECT = "[erased]"
+ERASED_RECIPIENT = "erased@erased.invalid"
+
+
+@contextmanager
+def _folder_lock(directory: Path) -> Iterator[None]:
+    """An exclusive lock on the folder across processes: the sink appending to the index and an
+    erasure rewriting it never interleave."""
+    with (directory / LOCK_NAME).open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +91,7 @@ class Mailbox:
         headers = self._parser.parsebytes(raw)
         message_id = str(headers.get("Message-ID", "")).strip()
         subject = str(make_header(decode_header(headers.get("Subject", ""))))
-        with self._lock:
+        with self._lock, _folder_lock(self.directory):
             self._seq += 1
             self._copies[message_id] += 1
             seq, copy = self._seq, self._copies[message_id]
@@ -172,6 +193,64 @@ class MailSink:
 
     def entries(self) -> list[SinkEntry]:
         return read_index(self.mailbox.directory)
+
+
+def _mentions(raw: bytes, needles: Sequence[str]) -> bool:
+    """Whether a stored message names any needle: in its raw bytes, or in its decoded headers and
+    text parts (quoted-printable and base64 bodies, encoded-word names)."""
+    lowered = [n.casefold() for n in needles]
+    texts = [raw.decode("utf-8", "replace")]
+    message = message_from_bytes(raw, policy=default_policy)
+    texts += [str(value) for value in message.values()]
+    for part in message.walk():
+        if part.get_content_maintype() == "text":
+            try:
+                texts.append(part.get_content())
+            except (LookupError, ValueError):  # an unknown charset: the raw bytes were searched
+                continue
+    return any(needle in text.casefold() for text in texts for needle in lowered)
+
+
+def erase_from_archive(directory: Path, needles: Sequence[str], *, now: datetime) -> int:
+    """Replace every stored message that names one of `needles` (an erased person's name, address,
+    phone) with a tombstone that keeps only its sequence number, Message-ID and time, and blank it
+    in the index. Safe while the sink runs (folder lock). Returns how many messages were erased."""
+    needles = [n for n in needles if len(n.strip()) >= 3]
+    if not needles or not (directory / INDEX_NAME).exists():
+        return 0
+    with _folder_lock(directory):
+        entries = read_index(directory)
+        kept: list[SinkEntry] = []
+        erased = 0
+        for entry in entries:
+            path = directory / entry.file
+            if (
+                entry.subject == ERASED_SUBJECT
+                or not path.exists()
+                or not _mentions(path.read_bytes(), needles)
+            ):
+                kept.append(entry)
+                continue
+            tombstone = (
+                f"Message-ID: {entry.message_id}\r\nSubject: {ERASED_SUBJECT}\r\n"
+                f"X-Rueda-Erased-At: {now.isoformat()}\r\n\r\n"
+                "This message was removed from the archive: it named a person whose data was erased.\r\n"
+            ).encode()
+            temporary = directory / f".{entry.file}.tmp"
+            temporary.write_bytes(tombstone)
+            temporary.replace(path)
+            kept.append(
+                replace(entry, rcpt_tos=[ERASED_RECIPIENT], subject=ERASED_SUBJECT, size=len(tombstone))
+            )
+            erased += 1
+        if erased:
+            temporary = directory / f".{INDEX_NAME}.tmp"
+            with temporary.open("w", encoding="utf-8") as index:
+                index.writelines(json.dumps(asdict(e), ensure_ascii=False) + "\n" for e in kept)
+                index.flush()
+                os.fsync(index.fileno())
+            temporary.replace(directory / INDEX_NAME)
+    return erased
 
 
 def load_message(directory: Path, entry: SinkEntry) -> Any:

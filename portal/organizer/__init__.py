@@ -65,6 +65,15 @@ from services.dashboard import (
     list_waiting,
     load_summary,
 )
+from services.erasure import (
+    ErasureError,
+    ErasureOutcome,
+    ErasureRequest,
+    carry_out_erasure,
+    erasure_options,
+    list_erasure_requests,
+    refuse_erasure,
+)
 from services.event_setup import SetupError, setup_values, update_setup
 from services.onsite import ChangeResult, check_in, get_meeting, mark_no_show
 from services.portal_accounts import session_is_current
@@ -202,6 +211,7 @@ def dashboard(request: Request, slug: str, db: DbSession, day: date | None = Non
             "waiting": list_waiting(db, event),
             "no_shows": list_no_shows(db, event),
             "failures": list_failed_emails(db, event),
+            "erasures_pending": sum(1 for r in list_erasure_requests(db, event) if r.state == "pending"),
             "steps": list(STEPS),
         },
     )
@@ -350,3 +360,83 @@ def meeting_no_show(
     request: Request, slug: str, meeting_id: Id, participant_id: Annotated[int, Form(ge=1, le=2**31 - 1)]
 ) -> Response:
     return _meeting_action(request, slug, meeting_id, participant_id, "no-show")
+
+
+@router.get("/events/{slug}/privacy", response_class=HTMLResponse)
+def privacy_requests(request: Request, slug: str, db: DbSession) -> Response:
+    user = _user(request, db)
+    assert user.id is not None
+    access = _access(db, user.id, slug, MemberRole.ORGANIZER)
+    return _privacy_page(request, access, list_erasure_requests(db, access.event))
+
+
+def _privacy_page(
+    request: Request,
+    access: Access,
+    requests: list[ErasureRequest],
+    *,
+    errors: dict[int, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = {
+        "title": _(request, "Data deletion requests"),
+        "access": access,
+        "event": access.event,
+        "requests": requests,
+        "errors": errors or {},
+    }
+    return _page(request, "privacy.html", context, status_code=status_code)
+
+
+@router.post("/events/{slug}/privacy/{participant_id}/erase")
+def privacy_erase(request: Request, slug: str, participant_id: Id) -> Response:
+    user_id = _user_id(request)
+    settings = get_settings_of(request)
+
+    def work(session: Session) -> ErasureOutcome:
+        access = _access(session, user_id, slug, MemberRole.ORGANIZER)
+        user = session.get(User, user_id)
+        assert user is not None
+        return carry_out_erasure(
+            session,
+            access.event,
+            participant_id,
+            by=user.email,
+            now=utc_now(),
+            options=erasure_options(settings, access.event.slug),
+        )
+
+    outcome = run_write(request, work)
+    emit_facts(request)
+    log.info("user %d: %s", user_id, outcome.summary())
+    request.session["flash"] = _(
+        request, "Participant {id} was erased; the confirmation email is queued.", id=participant_id
+    )
+    return redirect(f"/organizer/events/{slug}/privacy")
+
+
+@router.post("/events/{slug}/privacy/{participant_id}/refuse", response_class=HTMLResponse)
+def privacy_refuse(
+    request: Request, slug: str, participant_id: Id, reason: Annotated[str, Form(max_length=5000)] = ""
+) -> Response:
+    user_id = _user_id(request)
+
+    def work(session: Session) -> ErasureRequest | tuple[Access, list[ErasureRequest], str]:
+        access = _access(session, user_id, slug, MemberRole.ORGANIZER)
+        user = session.get(User, user_id)
+        assert user is not None
+        try:
+            return refuse_erasure(
+                session, access.event, participant_id, by=user.email, reason=reason, now=utc_now()
+            )
+        except ErasureError as error:
+            return access, list_erasure_requests(session, access.event), str(error)
+
+    outcome = run_write(request, work)
+    if isinstance(outcome, tuple):
+        access, requests, message = outcome
+        return _privacy_page(request, access, requests, errors={participant_id: message}, status_code=422)
+    emit_facts(request)
+    log.info("user %d refused the erasure of participant %d", user_id, participant_id)
+    request.session["flash"] = _(request, "The request was refused; the participant is told the reason.")
+    return redirect(f"/organizer/events/{slug}/privacy")

@@ -164,6 +164,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Esta cita ya estaba marcada como inasistencia.",
         "Esta reunião já estava marcada como ausência.",
     ),
+    "Data deletion requests": ("Solicitudes de eliminación de datos", "Pedidos de exclusão de dados"),
+    "Participants ask from their page to have their data deleted. Carrying a request out anonymises them everywhere in this event and cannot be undone; figures that name nobody are kept. Refusing needs a legal reason, which the participant is told.": (
+        "Los participantes piden desde su página que se eliminen sus datos. Atender una solicitud los anonimiza en todo este evento y no se puede deshacer; se conservan las cifras que no nombran a nadie. Rechazarla exige una razón legal, que se comunica al participante.",
+        "Os participantes pedem na sua página a exclusão dos seus dados. Atender um pedido os anonimiza em todo este evento e não pode ser desfeito; os números que não identificam ninguém são mantidos. Recusar exige um motivo legal, que é comunicado ao participante.",
+    ),
+    "Participant": ("Participante", "Participante"),
+    "Requested": ("Solicitado", "Solicitado"),
+    "completed": ("atendida", "atendido"),
+    "refused": ("rechazada", "recusado"),
+    "Erase now": ("Eliminar ahora", "Excluir agora"),
+    "Legal reason for refusing": ("Razón legal para rechazar", "Motivo legal para recusar"),
+    "Refuse": ("Rechazar", "Recusar"),
+    "Nobody has asked for their data to be deleted.": (
+        "Nadie ha pedido que se eliminen sus datos.",
+        "Ninguém pediu a exclusão dos seus dados.",
+    ),
+    "{n} data deletion requests are waiting for a decision.": (
+        "{n} solicitudes de eliminación de datos esperan una decisión.",
+        "{n} pedidos de exclusão de dados aguardam uma decisão.",
+    ),
+    "Participant {id} was erased; the confirmation email is queued.": (
+        "El participante {id} fue eliminado; el correo de confirmación está en cola.",
+        "O participante {id} foi excluído; o e-mail de confirmação está na fila.",
+    ),
+    "The request was refused; the participant is told the reason.": (
+        "La solicitud fue rechazada; se comunica la razón al participante.",
+        "O pedido foi recusado; o motivo é comunicado ao participante.",
+    ),
 }
 
 _known = catalog()

@@ -35,6 +35,7 @@ def test_catalog_has_the_kinds_of_issues_4_and_6() -> None:
         "meeting.cancelled",
         "mission.deadline-approaching",
         "organizer.digest",
+        "privacy.erasure-decided",
         "registration.confirmed",
         "reminder.day-before",
         "reminder.first-meeting",

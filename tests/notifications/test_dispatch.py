@@ -60,8 +60,8 @@ def test_dispatch_delivers_every_kind_with_calendar_files(
         session.commit()
         expected_ids = {r.message_id: r.kind for r in session.exec(select(Notification)).all()}
     report = dispatch_due(engine, smtp, calendar_domain="rueda.localhost", clock=lambda: now)
-    assert (report.sent, report.failed, report.retried, report.batches) == (15, 0, 0, 1)
-    assert _statuses(engine) == [("sent", 1, None)] * 15
+    assert (report.sent, report.failed, report.retried, report.batches) == (16, 0, 0, 1)
+    assert _statuses(engine) == [("sent", 1, None)] * 16
     entries = sink.entries()
     assert Counter(e.message_id for e in entries) == Counter(list(expected_ids))
     assert {e.rcpt_tos[0] for e in entries} == {"p0@example.org", "p1@example.org", "p2@example.org"}
@@ -95,6 +95,13 @@ def test_dispatch_delivers_every_kind_with_calendar_files(
     assert "survey?t=redacted" in stored["survey.invited"] and "t=s1" not in stored["survey.invited"]
     assert "followup?t=redacted" in stored["followup.invited"]
     assert "accept?t=abc" in stored["requests.received"]  # not a sign-in link: kept
+    with Session(engine) as session:
+        confirmation = session.exec(
+            select(Notification).where(Notification.kind == "privacy.erasure-decided")
+        ).one()
+    # A carried-out erasure's confirmation was the one row still holding the address: not after sending.
+    assert confirmation.recipient_email == f"erased-{confirmation.participant_id}@erased.invalid"
+    assert by_kind["privacy.erasure-decided"].rcpt_tos[0].endswith("@example.org")
     login: EmailMessage = load_message(sink.mailbox.directory, by_kind["login.requested"])
     login_text = login.get_body(preferencelist=("plain",))
     assert login_text is not None and "https://rueda.example.org/login?t=abc.def" in login_text.get_content()  # type: ignore[attr-defined]
