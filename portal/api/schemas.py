@@ -34,6 +34,34 @@ class ErrorOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"detail": "no event with slug 'rueda-x'"}]})
 
 
+class ProblemOut(BaseModel):
+    loc: list[str | int] = Field(description="Where: `body`, `query`, `path` or `header`, then the field.")
+    msg: str
+    type: str = Field(description="Pydantic's error type, e.g. `int_parsing`, `missing`.")
+
+
+class ValidationErrorOut(BaseModel):
+    detail: list[ProblemOut] = Field(description="The first 20 problems; the input is never repeated.")
+    count: int = Field(description="How many problems there were in all.")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "detail": [
+                        {
+                            "loc": ["query", "limit"],
+                            "msg": "Input should be greater than or equal to 1",
+                            "type": "greater_than_equal",
+                        }
+                    ],
+                    "count": 1,
+                }
+            ]
+        }
+    )
+
+
 class EventOut(_Out):
     slug: str
     name: str
