@@ -803,6 +803,10 @@ def find_disagreements(meetings: Iterable[MeetingSides], tolerance: AmountTolera
                     )
                     if h in differing
                 )
+                # A side whose stored amounts could not be used counts as zero: say so.
+                for name, side in (("host", m.host), ("visitor", m.visitor)):
+                    if side.excluded is not None:
+                        detail += f" ({name}'s amounts excluded: {side.excluded})"
                 flags.append(Disagreement(m.meeting_id, DisagreementKind.AMOUNT, detail, differing))
         said_held = host_says
         recorded_held = m.status in _ACTIVE_STATUSES

@@ -212,6 +212,9 @@ def test_rueda_report_and_the_api_go_on(
             (m["M2"], "amount", ["immediate"]),
             (m["M3"], "took_place", []),
         ]
+        assert response.json()[1]["detail"] == (
+            f"immediate: host US$ 5,500.00, visitor US$ 0.00 (visitor's amounts excluded: {RATE} inf)"
+        )
         # The raw listing shows a number JSON cannot carry, or a float in an integer column, as null.
         listed = client.get(
             "/api/v1/events/rueda-resultados/survey-responses", params={"limit": 500}, headers=headers
