@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from config import Settings
 from models import MeetingRequest
-from portal.limits import MAX_PROBLEMS, TOO_LARGE_TEXT
+from portal.limits import MAX_PROBLEMS, TOO_LARGE_TEXT, BodyLimit
 from tests.portal.api.seed import Seeded, seed
 from tests.portal.conftest import Portal
 
@@ -190,3 +190,21 @@ def _read_all(connection: socket.socket) -> bytes:
     while chunk := connection.recv(65536):
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _nothing(scope: object, receive: object, send: object) -> None:
+    return None
+
+
+def test_the_longest_matching_prefix_sets_the_limit() -> None:
+    # For a future upload route: its own, larger limit by path prefix (none exists today).
+    limit = BodyLimit(
+        _nothing, default=1_000, limits={"/organizer/events": 5_000, "/organizer/events/x/import": 9_000}
+    )
+    assert [
+        limit.limit_for(p) for p in ("/api/v1/events", "/organizer/events/x", "/organizer/events/x/import")
+    ] == [
+        1_000,
+        5_000,
+        9_000,
+    ]
