@@ -103,6 +103,14 @@ class PortalSettings(BaseModel):
     retry_after_seconds: int = Field(
         default=5, ge=1, le=3600, description="The Retry-After of a shed request (503)."
     )
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        le=1_073_741_824,
+        description="Largest request body the portal reads (forms and the API), in bytes; a larger "
+        "one answers 413 before any page reads it, whether it declares its Content-Length or is sent "
+        "chunked. 1 MiB is far above any form or API body the portal takes.",
+    )
     catalog_cache_seconds: float = Field(
         default=10.0,
         ge=0,

@@ -37,7 +37,9 @@ How to use it from a router (participant pages, organizer pages):
   the old session (no fixation) and rotates the CSRF token; `logout(request)` clears it.
 - `utc_now()`: the clock, read here at the entry point only (services take `now`).
 - `DomainError` raised from a route becomes a page with its message (404 for NotFoundError,
-  409 for ConflictError, else 400); under `/api/` errors stay JSON.
+  409 for ConflictError, else 400); under `/api/` errors stay JSON. A parameter or body FastAPI
+  cannot validate answers 422 with `loc`, `msg` and `type` per problem, never the input
+  (`portal.limits.validation_problem`); a body over `portal.max_body_bytes` answers 413.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel.dates import format_date, format_time
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context as JinjaContext
@@ -71,6 +74,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config import Settings
 from portal.i18n import LANGUAGE_NAMES, LANGUAGES, choose_language, translate
+from portal.limits import BodyLimit, validation_problem
 from portal.shedding import LoadShedding
 from services.db import read_only, run_in_transaction
 from services.domain_events import emit_pending, event_fields
@@ -397,7 +401,8 @@ class SecurityHeadersMiddleware:
 
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
-    """Load shedding, the signed cookie session, and security headers on every response."""
+    """Load shedding, the body size limit, the signed cookie session, and security headers on
+    every response."""
     is_https = settings.portal.public_url.startswith("https://")
 
     app.add_middleware(SecurityHeadersMiddleware, headers=_security_headers(is_https))
@@ -411,6 +416,8 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         same_site="lax",
         https_only=is_https,
     )
+    # Before the session and every route: a body over the limit is refused unread (portal/limits.py).
+    app.add_middleware(BodyLimit, default=settings.portal.max_body_bytes)
     # Outermost: a request past the bound is refused before any other work (portal/shedding.py).
     app.add_middleware(
         LoadShedding,
@@ -461,7 +468,13 @@ def install_error_pages(app: FastAPI) -> None:
         message = translate(language_of(request), str(error))
         return render(request, "error.html", {"status": status, "message": message}, status_code=status)
 
+    async def on_validation_error(_request: Request, error: Exception) -> Response:
+        # FastAPI's default answer repeats every bad input: never echo the body (portal/limits.py).
+        assert isinstance(error, RequestValidationError)
+        return JSONResponse(validation_problem(error.errors()), status_code=422)
+
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(DomainError, on_domain_error)
 
 

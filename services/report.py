@@ -64,11 +64,13 @@ from models import (
 )
 from services.errors import NotFoundError
 from services.surveys import (
+    MAX_AMOUNT_CENTS,
     AmountTolerance,
     Disagreement,
     MeetingSides,
     RateSource,
     build_meeting_sides,
+    exclusion_reason,
     find_disagreements,
     to_usd_cents,
     usd_rate_for,
@@ -113,7 +115,9 @@ DECLARED_METHOD = (
 )
 CURRENCY_METHOD = (
     "Amounts are converted to US$ at the event's configured rate for the currency; a currency the event "
-    "does not configure converts at the rate the respondent stated. Rounded half up to the cent."
+    "does not configure converts at the rate the respondent stated. Rounded half up to the cent. An "
+    "answer with no usable rate, or with an amount that is not whole cents up to US$ 100 billion, counts "
+    "as if it had no amounts and is listed under the excluded answers."
 )
 
 
@@ -181,6 +185,19 @@ class AmountFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class ExcludedAnswer:
+    """A stored answer whose amounts the US$ figures leave out, and why (`exclusion_reason`)."""
+
+    response_id: int
+    participant_id: int
+    organization: str
+    wave: SurveyWave
+    kind: SurveyResponseKind
+    meeting_id: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class FollowupFacts:
     participant_id: int
     wave: SurveyWave
@@ -237,6 +254,7 @@ class ReportInput:
     applications: tuple[ApplicationFacts, ...]
     checklist_items: tuple[ChecklistItemFacts, ...]
     completions: tuple[CompletionFacts, ...]
+    excluded: tuple[ExcludedAnswer, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -466,6 +484,7 @@ class OutcomeReport:
     disagreements: tuple[Disagreement, ...]
     meetings: tuple[MeetingRow, ...]
     mission: MissionOutcome | None
+    excluded: tuple[ExcludedAnswer, ...] = ()
 
 
 def build_report(
@@ -555,14 +574,31 @@ def load_report_input(session: Session, event_id: int) -> ReportInput:
     ratings: list[RatingFacts] = []
     followups: list[FollowupFacts] = []
     amounts: list[AmountFacts] = []
+    excluded: list[ExcludedAnswer] = []
+    organization_of = {p.id: p.organization for p in participants}
     for r in responses:
         invitation = by_invitation[r.invitation_id]
+        reason = exclusion_reason(r, rates)
+        if reason is not None:
+            excluded.append(
+                ExcludedAnswer(
+                    response_id=r.id or 0,
+                    participant_id=invitation.participant_id,
+                    organization=organization_of.get(invitation.participant_id, ""),
+                    wave=invitation.wave,
+                    kind=r.kind,
+                    meeting_id=r.meeting_id,
+                    reason=reason,
+                )
+            )
         if r.kind is SurveyResponseKind.MEETING and invitation.wave is SurveyWave.POST_EVENT:
             meeting_answers.append((r, invitation.participant_id))
         elif r.kind is SurveyResponseKind.PARTICIPANT:
             ratings.append(RatingFacts(invitation.participant_id, r.satisfaction, r.recommend))
         elif r.kind is SurveyResponseKind.FOLLOWUP:
             rate, _ = usd_rate_for(r.currency, r.usd_rate, rates)
+            if reason is not None:
+                rate = None  # counts as no amounts, as a meeting answer excluded does
             followups.append(
                 FollowupFacts(
                     participant_id=invitation.participant_id,
@@ -572,17 +608,19 @@ def load_report_input(session: Session, event_id: int) -> ReportInput:
                     exported_usd_cents=_convert(r.actual_exported_cents, rate),
                 )
             )
-        original = sum(
-            a or 0
-            for a in (
-                r.expected_immediate_cents,
-                r.expected_3m_cents,
-                r.expected_6m_cents,
-                r.expected_12m_cents,
-                r.actual_closed_cents,
-                r.actual_exported_cents,
-            )
+        values = (
+            r.expected_immediate_cents,
+            r.expected_3m_cents,
+            r.expected_6m_cents,
+            r.expected_12m_cents,
+            r.actual_closed_cents,
+            r.actual_exported_cents,
         )
+        # An amount that is not whole cents (1e30, infinity) has no place in the currency table; a
+        # good amount without a rate stays there, as "no rate: not converted".
+        if not all(a is None or (type(a) is int and 0 <= a <= MAX_AMOUNT_CENTS) for a in values):
+            continue
+        original = sum(a or 0 for a in values)
         if original:
             amounts.append(AmountFacts(r.currency, r.usd_rate, original))
     applications: list[ApplicationFacts] = []
@@ -645,6 +683,7 @@ def load_report_input(session: Session, event_id: int) -> ReportInput:
         applications=tuple(applications),
         checklist_items=tuple(items),
         completions=tuple(completions),
+        excluded=tuple(excluded),
     )
 
 
@@ -675,6 +714,7 @@ def compute_report(
         disagreements=disagreements,
         meetings=compute_meeting_rows(data, disagreements),
         mission=compute_mission(data) if data.kind is EventKind.MISSION else None,
+        excluded=data.excluded,
     )
 
 

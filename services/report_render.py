@@ -25,7 +25,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from matplotlib.figure import Figure
 
 from services.files import neutralise_cell, write_table
-from services.report import HORIZON_LABELS, OutcomeReport
+from services.report import HORIZON_LABELS, WAVE_LABELS, ExcludedAnswer, OutcomeReport
 from services.report_charts import (
     chart_breakdown,
     chart_checklist,
@@ -82,7 +82,7 @@ def render_report_html(report: OutcomeReport) -> str:
         else None,
     }
     template = environment.get_template("report.html")
-    return template.render(report=report, charts=charts, horizons=HORIZON_LABELS)
+    return template.render(report=report, charts=charts, horizons=HORIZON_LABELS, wave_labels=WAVE_LABELS)
 
 
 def render_summary_pdf(report: OutcomeReport) -> bytes:
@@ -141,8 +141,17 @@ def render_report_markdown(report: OutcomeReport) -> str:
         "",
         expected.currency_method,
         "",
+        f"**Answers excluded from the US$ figures: {len(report.excluded)}**",
+        "",
     ]
-    return "\n".join(lines)
+    lines += [f"- {excluded_line(x)}" for x in report.excluded]
+    return "\n".join([*lines, ""] if report.excluded else lines)
+
+
+def excluded_line(x: ExcludedAnswer) -> str:
+    """One excluded answer in words: who, which wave and answer, and why."""
+    answer = f"meeting {x.meeting_id}" if x.meeting_id is not None else x.kind.value
+    return f"{x.organization} (participant {x.participant_id}), {WAVE_LABELS[x.wave]}, {answer}: {x.reason}"
 
 
 def report_tables(report: OutcomeReport) -> list[ReportTable]:
@@ -449,6 +458,7 @@ def _key_figures(report: OutcomeReport) -> list[tuple[str, str]]:
         ),
         ("Net Promoter Score", "—" if report.satisfaction.nps is None else f"{report.satisfaction.nps:+g}"),
         ("Disagreements flagged for staff", f"{len(report.disagreements):,}"),
+        ("Answers excluded from the US$ figures", f"{len(report.excluded):,}"),
     ]
 
 

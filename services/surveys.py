@@ -631,6 +631,47 @@ def usd_rate_for(
     return None, RateSource.MISSING
 
 
+AMOUNT_FIELDS = (
+    "expected_immediate_cents",
+    "expected_3m_cents",
+    "expected_6m_cents",
+    "expected_12m_cents",
+    "actual_closed_cents",
+    "actual_exported_cents",
+)
+
+
+def exclusion_reason(row: SurveyResponse, event_rates: Mapping[str, float]) -> str | None:
+    """Why the report must leave this stored answer's amounts out of its US$ figures, or None.
+
+    The doors check every amount and rate, but a row stored before they did (or written by hand)
+    may hold an amount that is not whole cents from 0 to MAX_AMOUNT_CENTS (1e30, infinity: SQLite
+    keeps them as floats; NaN becomes NULL there) or a non-US$ amount with no usable rate (inf,
+    NaN, 1e30, none). Such an answer counts as if it had no amounts, and the report names it.
+    An answer without amounts is never excluded: it adds nothing to exclude."""
+    amounts = {name: getattr(row, name) for name in AMOUNT_FIELDS}
+    if all(value is None or value == 0 for value in amounts.values()):
+        return None
+    reasons = [
+        f"{name} stored as {_stored(value)}: not whole cents from 0 to 10^13"
+        for name, value in amounts.items()
+        if value is not None and not _int_between(value, 0, MAX_AMOUNT_CENTS)
+    ]
+    rate, _ = usd_rate_for(row.currency, row.usd_rate, event_rates)
+    if rate is None:
+        if row.usd_rate is None:
+            reasons.append(f"no rate to US$ for {row.currency}")
+        else:
+            reasons.append(f"no usable rate to US$ for {row.currency}: stated {_stored(row.usd_rate)}")
+    return "; ".join(reasons) or None
+
+
+def _stored(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)[:40]
+
+
 def to_usd_cents(cents: int, rate: Decimal) -> int:
     """Minor units of a currency to US$ cents, rounded half up to the cent."""
     with localcontext(prec=60):  # an old row's 10^20 cents x 10^6 must not overflow 28 digits
@@ -647,6 +688,8 @@ class SideAnswer:
     expected_usd_cents: tuple[int, int, int, int]
     currency: str
     rate_source: RateSource
+    # Why the amounts count as zero (`exclusion_reason`): the report lists these answers.
+    excluded: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -702,13 +745,16 @@ class Disagreement:
 
 def side_answer(participant_id: int, row: SurveyResponse, event_rates: Mapping[str, float]) -> SideAnswer:
     rate, source = usd_rate_for(row.currency, row.usd_rate, event_rates)
+    excluded = exclusion_reason(row, event_rates)
     amounts = (
         row.expected_immediate_cents,
         row.expected_3m_cents,
         row.expected_6m_cents,
         row.expected_12m_cents,
     )
-    converted = tuple(0 if a is None or rate is None else to_usd_cents(a, rate) for a in amounts)
+    converted = tuple(
+        0 if a is None or rate is None or excluded is not None else to_usd_cents(a, rate) for a in amounts
+    )
     return SideAnswer(
         participant_id=participant_id,
         took_place=row.took_place,
@@ -716,6 +762,7 @@ def side_answer(participant_id: int, row: SurveyResponse, event_rates: Mapping[s
         expected_usd_cents=(converted[0], converted[1], converted[2], converted[3]),
         currency=row.currency,
         rate_source=source,
+        excluded=excluded,
     )
 
 
@@ -756,6 +803,10 @@ def find_disagreements(meetings: Iterable[MeetingSides], tolerance: AmountTolera
                     )
                     if h in differing
                 )
+                # A side whose stored amounts could not be used counts as zero: say so.
+                for name, side in (("host", m.host), ("visitor", m.visitor)):
+                    if side.excluded is not None:
+                        detail += f" ({name}'s amounts excluded: {side.excluded})"
                 flags.append(Disagreement(m.meeting_id, DisagreementKind.AMOUNT, detail, differing))
         said_held = host_says
         recorded_held = m.status in _ACTIVE_STATUSES

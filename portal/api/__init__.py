@@ -9,8 +9,9 @@ always looked up inside the event of the URL, so an id from another event is a 4
 
 Reads use the request's read session; the one write (an organizer adding a meeting request) runs
 in its own transaction (`run_write`), with the authorization check inside it.
-Errors are JSON: `{"detail": "..."}`; bad parameters answer 422 with FastAPI's list of problems,
-each naming its parameter in `loc`.
+Errors are JSON: `{"detail": "..."}`; bad parameters answer 422 with a list of problems, each
+naming its parameter in `loc` (its `msg` and `type`, never the input: portal/limits.py), and a
+body over `portal.max_body_bytes` answers 413.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from portal.api.schemas import (
     RequestPage,
     SummaryOut,
     SurveyResponsePage,
+    ValidationErrorOut,
 )
 from portal.web import DbSession, get_engine, run_write, utc_now
 from services.accounts import Access, ForbiddenError, TokenGrant, token_access, token_events, verify_token
@@ -78,6 +80,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Missing, invalid or revoked token."},
     403: {"model": ErrorOut, "description": "The token's user is staff, not organizer, in this event."},
     404: {"model": ErrorOut, "description": "No such event for this token, or no such object in it."},
+    422: {
+        "model": ValidationErrorOut,
+        "description": "Bad parameters or body: each problem names its field.",
+    },
 }
 
 router = APIRouter(prefix="/api/v1", tags=["api"], responses=_ERRORS)
@@ -234,6 +240,7 @@ def get_requests(
     responses={
         400: {"model": ErrorOut, "description": "The request cannot be made; the message names the field."},
         409: {"model": ErrorOut, "description": "A conflict with the current state."},
+        413: {"model": ErrorOut, "description": "The body is over `portal.max_body_bytes`."},
     },
 )
 def create_request(request: Request, slug: Slug, body: RequestCreate, user: CurrentUser) -> RequestOut:

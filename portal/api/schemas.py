@@ -3,10 +3,11 @@ example each. Built from the read models of services.dashboard (`from_attributes
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models import (
     EventKind,
@@ -32,6 +33,34 @@ class ErrorOut(BaseModel):
     detail: str = Field(description="What went wrong, in words safe to show a user.")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"detail": "no event with slug 'rueda-x'"}]})
+
+
+class ProblemOut(BaseModel):
+    loc: list[str | int] = Field(description="Where: `body`, `query`, `path` or `header`, then the field.")
+    msg: str
+    type: str = Field(description="Pydantic's error type, e.g. `int_parsing`, `missing`.")
+
+
+class ValidationErrorOut(BaseModel):
+    detail: list[ProblemOut] = Field(description="The first 20 problems; the input is never repeated.")
+    count: int = Field(description="How many problems there were in all.")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "detail": [
+                        {
+                            "loc": ["query", "limit"],
+                            "msg": "Input should be greater than or equal to 1",
+                            "type": "greater_than_equal",
+                        }
+                    ],
+                    "count": 1,
+                }
+            ]
+        }
+    )
 
 
 class EventOut(_Out):
@@ -243,6 +272,27 @@ class SurveyResponseOut(_Out):
             ]
         },
     )
+
+    # A row stored before the survey checked its numbers may hold infinity or NaN (which JSON cannot
+    # carry) or, on SQLite, a float in an integer column (1e30): such a number is shown as null,
+    # and the outcome report lists the answer among those excluded from its US$ figures.
+    @field_validator(
+        "expected_immediate_cents",
+        "expected_3m_cents",
+        "expected_6m_cents",
+        "expected_12m_cents",
+        "actual_closed_cents",
+        "actual_exported_cents",
+        mode="before",
+    )
+    @classmethod
+    def _stored_cents(cls, value: object) -> object:
+        return None if isinstance(value, float) else value
+
+    @field_validator("usd_rate", mode="before")
+    @classmethod
+    def _stored_rate(cls, value: object) -> object:
+        return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 class DisagreementOut(_Out):
