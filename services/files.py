@@ -108,11 +108,16 @@ def _read_excel(path: Path, cap: int) -> Sheet:
         # forget it, so rows come as stored (no column padding) and gaps are empty tuples.
         sheet.reset_dimensions()
         values = sheet.iter_rows(values_only=True)
-        header = next(values, None)
-        if header is None:
-            raise DomainError(f"{path}: the first sheet is empty")
-        headings = [str(h).strip() if h is not None else "" for h in header]
-        return Sheet(headings, list(_rows(headings, values, first=2, cap=cap)))
+        try:
+            header = next(values, None)
+            if header is None:
+                raise DomainError(f"{path}: the first sheet is empty")
+            headings = [str(h).strip() if h is not None else "" for h in header]
+            return Sheet(headings, list(_rows(headings, values, first=2, cap=cap)))
+        finally:
+            # A refusal mid-sheet (row cap, control character) leaves the row generator holding the
+            # sheet's XML stream open; close it with the workbook.
+            values.close()
     finally:
         workbook.close()
 

@@ -268,3 +268,70 @@ def test_cli_partial_reimport_and_clear_missing(runner: CliRunner, tmp_path: Pat
         assert (fields["job_title"], fields["phone"]) == ("Directora", "+57 1 555 0101")
     finally:
         engine.dispose()
+
+
+def _people(count: int) -> list[dict[str, str]]:
+    return [{**PARTIAL, "email": f"p{i}@cafe.co"} for i in range(count)]
+
+
+def test_the_row_cap_is_a_setting_and_a_longer_file_writes_nothing(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from config import get_settings
+    from services.db import make_engine
+    from services.events import create_event
+
+    monkeypatch.setenv("RUEDA_IMPORTS__MAX_ROWS", "3")
+    assert get_settings().imports.max_rows == 3
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    engine = make_engine(get_settings().database_url)
+    try:
+        with transaction(engine) as session:
+            create_event(session, event_definition(), now=datetime.now().astimezone())
+        for name, count in (("four.csv", 4), ("three.csv", 3)):
+            with (tmp_path / name).open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.DictWriter(handle, list(PARTIAL))
+                writer.writeheader()
+                writer.writerows(_people(count))
+        result = runner.invoke(app, ["import", "participants", "four.csv", "--event", "rueda-test"])
+        assert (result.exit_code, result.output.strip()) == (
+            1,
+            "error: four.csv: more than 3 data rows; the row cap is the setting imports.max_rows "
+            "(RUEDA_IMPORTS__MAX_ROWS)",
+        )
+        with Session(engine) as session:
+            assert session.exec(select(Participant)).all() == []
+        result = runner.invoke(app, ["import", "participants", "three.csv", "--event", "rueda-test"])
+        assert result.exit_code == 0, result.output
+        assert "3 new, 0 updated, 0 unchanged" in result.output
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.unit
+def test_read_sheet_takes_the_cap_for_excel_and_csv(tmp_path: Path) -> None:
+    from services.errors import DomainError
+    from services.files import write_table
+
+    for suffix in ("csv", "xlsx"):
+        path = tmp_path / f"rows.{suffix}"
+        # Fully empty rows do not count against the cap.
+        write_table(path, list(PARTIAL), [list(r.values()) for r in _people(2)] + [["", ""]] * 5)
+        assert len(read_sheet(path, max_rows=2).rows) == 2
+        with pytest.raises(DomainError) as caught:
+            read_sheet(path, max_rows=1)
+        assert str(caught.value) == (
+            f"{path}: more than 1 data rows; the row cap is the setting imports.max_rows "
+            "(RUEDA_IMPORTS__MAX_ROWS)"
+        )
+
+
+@pytest.mark.unit
+def test_the_row_cap_setting_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from config import ImportSettings
+
+    assert ImportSettings().max_rows == 100_000
+    with pytest.raises(ValidationError):
+        ImportSettings(max_rows=0)
