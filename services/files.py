@@ -160,21 +160,25 @@ def _delimiter(heading_line: str) -> str:
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _formula_like(text: str) -> bool:
+    """Starts with a formula lead, after any apostrophes (an apostrophe is how the export and
+    Excel users mark text that starts with one)."""
+    return text.lstrip("'").startswith(FORMULA_LEADS)
+
+
 def neutralise_cell(value: Any) -> Any:
-    """OWASP CSV injection: text starting with = + - @ TAB CR gets a leading quote; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
+    """OWASP CSV injection: text starting with = + - @ TAB CR gets a leading quote; numbers stay numbers.
+    Text that already starts with apostrophes and then such a character gets one more, so that
+    unneutralise_cell gives it back as it was ('=x is written ''=x and read back '=x)."""
+    if isinstance(value, str) and _formula_like(value):
         return "'" + value
     return value
 
 
 def unneutralise_cell(value: Any) -> Any:
-    """Undo neutralise_cell on import, so an exported file imports back unchanged."""
-    if (
-        isinstance(value, str)
-        and value.startswith("'")
-        and value[1:2] != ""
-        and value[1:].startswith(FORMULA_LEADS)
-    ):
+    """Undo neutralise_cell on import, so an exported file imports back unchanged. An organizer's own
+    '=x (Excel's way of typing text that starts with =) imports as =x."""
+    if isinstance(value, str) and value.startswith("'") and _formula_like(value[1:]):
         return value[1:]
     return value
 
