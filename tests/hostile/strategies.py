@@ -57,7 +57,9 @@ _NOT_TEXT = "\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\
 # validator refuses.
 ANY_CHAR = st.characters(blacklist_categories=("Cc", "Cs", "Co", "Cn"), blacklist_characters=_NOT_TEXT)
 # What Windows-1252 and Latin-1 both hold (printable ASCII and U+00A0..U+00FF).
-LEGACY_CHAR = st.characters(min_codepoint=0x20, max_codepoint=0xFF, blacklist_categories=("Cc",))
+LEGACY_CHAR = st.characters(
+    min_codepoint=0x20, max_codepoint=0xFF, blacklist_characters="".join(map(chr, range(0x7F, 0xA0)))
+)
 LEADS = ["", "=", "+", "-", "@", "'", "'=", "''+", '"', ",", ";"]
 
 
