@@ -7,7 +7,9 @@ Invariants:
   place and never duplicates; the database's unique key backs this up against concurrent writers
   (entry points retry the whole transaction on a lost race, see services.db.run_in_transaction).
 - An organization is identified by (country, tax id), else by (country, legal name, case-folded).
-- A participant's trade lines and unavailabilities are replaced by what the file says.
+- A participant's trade lines and unavailabilities are replaced by what the file says; a column
+  the file does not have keeps the stored value (unless `clear_missing`), so a partial re-import
+  changes only what it mentions. The result names the fields that changed.
 Cost: O(rows) validation plus a handful of bulk queries; 2,400 rows import in about a second.
 """
 
