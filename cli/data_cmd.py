@@ -9,7 +9,7 @@ import typer
 import yaml
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from cli.common import console, database, err_console, handle_errors, utc_now
+from cli.common import console, database, err_console, handle_errors, load_settings, utc_now
 from services.db import run_in_transaction, transaction
 from services.demo_data import SPANISH_HEADINGS, build_event_definition, build_participant_rows
 from services.events import get_event_by_slug
@@ -39,12 +39,20 @@ def _progress() -> Progress:
 def import_participants_command(
     file: Path = typer.Argument(..., help="A .csv or .xlsx file; Spanish or English headings."),
     event: str = EVENT_OPTION,
+    clear_missing: bool = typer.Option(
+        False,
+        "--clear-missing",
+        help="Columns absent from the file clear those fields of existing participants "
+        "(default: an absent column leaves them as they are).",
+    ),
 ) -> None:
     """Import participants. Every row is checked first; any problem means nothing is written.
-    Importing the same file again updates the participants by email and never duplicates them."""
+    Importing the same file again updates the participants by email and never duplicates them;
+    columns the file does not have leave existing participants' fields unchanged."""
+    max_rows = load_settings().imports.max_rows
     with _progress() as progress:
         step = progress.add_task(f"reading {file.name}", total=3)
-        sheet = read_sheet(file)
+        sheet = read_sheet(file, max_rows=max_rows)
         progress.update(step, advance=1, description=f"validating {len(sheet.rows)} rows")
         with database() as engine:
 
@@ -54,12 +62,14 @@ def import_participants_command(
                 assert isinstance(session, Session)
                 found = get_event_by_slug(session, event)
                 progress.update(step, description=f"writing {len(sheet.rows)} participants")
-                return import_participants(session, found, sheet, source=file.name, now=utc_now())
+                return import_participants(
+                    session, found, sheet, source=file.name, now=utc_now(), clear_missing=clear_missing
+                )
 
             result = run_in_transaction(engine, work)
         progress.update(step, completed=3)
     console.print(
-        f"imported {result.total} participants into [bold]{event}[/bold]: {result.created} new, {result.updated} updated, {result.unchanged} unchanged"
+        f"imported {result.total} participants into [bold]{event}[/bold]: {result.summary}", highlight=False
     )
     if result.ignored_columns:
         console.print(f"[yellow]ignored columns[/yellow] (not known): {', '.join(result.ignored_columns)}")

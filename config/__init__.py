@@ -8,6 +8,7 @@ default `./rueda.toml`), then defaults. Secrets are `SecretStr` and never printe
 from config.settings import (
     DatabaseSettings,
     DefaultsSettings,
+    ImportSettings,
     PortalSettings,
     PrefectSettings,
     SchedulerSettings,
@@ -19,6 +20,7 @@ from config.settings import (
 __all__ = [
     "DatabaseSettings",
     "DefaultsSettings",
+    "ImportSettings",
     "PortalSettings",
     "PrefectSettings",
     "SchedulerSettings",

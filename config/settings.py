@@ -159,6 +159,16 @@ class DefaultsSettings(BaseModel):
     first_meeting_reminder_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
 
+class ImportSettings(BaseModel):
+    max_rows: int = Field(
+        default=100_000,
+        ge=1,
+        le=10_000_000,
+        description="Data rows a participant spreadsheet may hold (the row cap); a longer file is "
+        "refused before anything is written.",
+    )
+
+
 class Settings(BaseSettings):
     """The whole configuration. Build it with `get_settings()` at entry points only."""
 
@@ -178,6 +188,7 @@ class Settings(BaseSettings):
     portal: PortalSettings = PortalSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     defaults: DefaultsSettings = DefaultsSettings()
+    imports: ImportSettings = ImportSettings()
 
     @field_validator("data_dir")
     @classmethod

@@ -18,6 +18,7 @@ from prefect.artifacts import (
 )
 from pydantic import Field
 
+from config import get_settings
 from flows.common import EventRef, emit_facts, engine, run_for_event, utc_now
 from models.schemas import EventDefinition
 from services.db import run_in_transaction
@@ -32,6 +33,11 @@ from services.scheduling import build_schedule
 
 class ImportParams(EventRef):
     file_path: str = Field(description="A .csv or .xlsx file on the machine that runs the flow.")
+    clear_missing: bool = Field(
+        default=False,
+        description="Columns absent from the file clear those fields of existing participants "
+        "(default: they are left as they are).",
+    )
 
 
 class ScheduleParams(EventRef):
@@ -68,12 +74,15 @@ def create_event_flow(definition: EventDefinition) -> str:
 def import_participants_flow(params: ImportParams) -> str:
     """Import participants from a spreadsheet: all rows or none, updating by email."""
     path = Path(params.file_path)
-    sheet = read_sheet(path)
+    sheet = read_sheet(path, max_rows=get_settings().imports.max_rows)
     result = run_for_event(
-        params.event_slug, lambda s, e: import_participants(s, e, sheet, source=path.name, now=utc_now())
+        params.event_slug,
+        lambda s, e: import_participants(
+            s, e, sheet, source=path.name, now=utc_now(), clear_missing=params.clear_missing
+        ),
     )
     emit_facts()
-    summary = f"{result.total} participants imported into {params.event_slug}: {result.created} new, {result.updated} updated, {result.unchanged} unchanged"
+    summary = f"{result.total} participants imported into {params.event_slug}: {result.summary}"
     create_markdown_artifact(key=_key("import", params.event_slug), markdown=f"## Import\n\n{summary}\n")
     get_run_logger().info(summary)
     return summary

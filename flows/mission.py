@@ -34,7 +34,11 @@ class ApplicationsParams(EventRef):
 @flow(name="open-applications", flow_run_name="open-applications {params.event_slug}")
 def open_applications_flow(params: ApplicationsParams) -> str:
     """Open the mission's call for applications and, given a file, take its applications."""
-    sheet = read_sheet(Path(params.file_path)) if params.file_path else None
+    sheet = (
+        read_sheet(Path(params.file_path), max_rows=get_settings().imports.max_rows)
+        if params.file_path
+        else None
+    )
     source = Path(params.file_path).name if params.file_path else ""
 
     def work(session: Session, event: Event) -> str:

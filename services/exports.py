@@ -6,7 +6,7 @@ unchanged. Agenda times are in each participant's own time zone, as the agenda e
 
 from __future__ import annotations
 
-from collections import defaultdict
+from enum import Enum
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -19,10 +19,8 @@ from models import (
     Organization,
     Participant,
     TimeSlot,
-    TradeDirection,
-    TradeLine,
-    Unavailability,
 )
+from services.participants import participant_fields
 
 PARTICIPANT_HEADINGS = [
     "email",
@@ -81,71 +79,33 @@ def _yes(value: bool) -> str:
 
 
 def participant_table(session: Session, event: Event) -> list[list[object]]:
+    """One row per participant (by id), with the import's headings: `participant_fields` reads what
+    an import row sets, so the file imports back unchanged (issue 13: the sectors column wrote the
+    organization's sectors, not the participant's, and a shared organization broke the round trip)."""
     people = list(
         session.exec(
             select(Participant).where(Participant.event_id == event.id).order_by(col(Participant.id))
         )
     )
-    ids = [p.id for p in people]
-    orgs = {
-        o.id: o
-        for o in session.exec(
-            select(Organization).where(col(Organization.id).in_({p.organization_id for p in people}))
-        )
-    }
-    lines: dict[tuple[int, str], TradeLine] = {}
-    for line in session.exec(select(TradeLine).where(col(TradeLine.participant_id).in_(ids))):
-        lines[(line.participant_id, line.direction.value)] = line
-    slot_code = {s.id: s.code for s in session.exec(select(TimeSlot).where(TimeSlot.event_id == event.id))}
-    table_code = {
-        t.id: t.code for t in session.exec(select(EventTable).where(EventTable.event_id == event.id))
-    }
-    unavailable: dict[int, list[str]] = defaultdict(list)
-    for u in session.exec(select(Unavailability).where(col(Unavailability.participant_id).in_(ids))):
-        unavailable[u.participant_id].append(slot_code[u.slot_id])
+    fields = participant_fields(session, event, people)
     rows: list[list[object]] = []
     for p in people:
         assert p.id is not None
-        org = orgs[p.organization_id]
-        offer = lines.get((p.id, TradeDirection.OFFER.value))
-        demand = lines.get((p.id, TradeDirection.DEMAND.value))
-        rows.append(
-            [
-                p.email,
-                p.full_name,
-                org.legal_name,
-                p.role.value,
-                org.country,
-                p.language,
-                p.timezone,
-                _yes(p.consent_at is not None),
-                p.job_title or "",
-                p.phone or "",
-                org.tax_id or "",
-                org.city or "",
-                org.region or "",
-                org.website or "",
-                org.size.value if org.size else "",
-                ";".join(org.sector_codes),
-                ";".join(p.spoken_languages),
-                ";".join(offer.hs_codes) if offer else "",
-                offer.description if offer else "",
-                ";".join(demand.hs_codes) if demand else "",
-                demand.description if demand else "",
-                ";".join(offer.target_markets) if offer else "",
-                ";".join(offer.certifications) if offer else "",
-                ";".join(demand.certifications) if demand else "",
-                _yes(org.is_women_led),
-                _yes(org.is_peasant),
-                _yes(org.is_indigenous),
-                _yes(org.is_conflict_victim),
-                ";".join(sorted(unavailable[p.id])),
-                table_code.get(p.table_id, "") if p.table_id else "",
-                "" if p.max_meetings is None else p.max_meetings,
-                p.status.value,
-            ]
-        )
+        values = fields[p.id]
+        rows.append([_cell(p.email), *(_cell(values[h]) for h in PARTICIPANT_HEADINGS[1:-1]), p.status.value])
     return rows
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _yes(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return value
 
 
 def agenda_table(session: Session, event: Event) -> list[list[object]]:

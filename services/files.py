@@ -20,6 +20,7 @@ import yaml
 from openpyxl import load_workbook
 from pydantic import BaseModel, ValidationError
 
+from config.settings import ImportSettings
 from services.errors import DomainError
 
 M = TypeVar("M", bound=BaseModel)
@@ -77,15 +78,18 @@ def clean_message(message: str) -> str:
     return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
-def read_sheet(path: Path) -> Sheet:
+def read_sheet(path: Path, *, max_rows: int | None = None) -> Sheet:
+    """The first sheet of a .csv or .xlsx file. More than `max_rows` data rows (default
+    IMPORT_MAX_ROWS; entry points pass the setting imports.max_rows) is refused."""
+    cap = IMPORT_MAX_ROWS if max_rows is None else max_rows
     if not path.is_file():
         raise DomainError(f"{path}: no such file")
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"):
-            return _read_excel(path)
+            return _read_excel(path, cap)
         if suffix in (".csv", ".txt"):
-            return _read_csv(path)
+            return _read_csv(path, cap)
     except DomainError as error:
         if str(error).startswith(f"{path}:"):
             raise
@@ -93,7 +97,7 @@ def read_sheet(path: Path) -> Sheet:
     raise DomainError(f"{path}: use a .csv or .xlsx file, not {suffix or 'no extension'}")
 
 
-def _read_excel(path: Path) -> Sheet:
+def _read_excel(path: Path, cap: int) -> Sheet:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a damaged file
@@ -104,16 +108,21 @@ def _read_excel(path: Path) -> Sheet:
         # forget it, so rows come as stored (no column padding) and gaps are empty tuples.
         sheet.reset_dimensions()
         values = sheet.iter_rows(values_only=True)
-        header = next(values, None)
-        if header is None:
-            raise DomainError(f"{path}: the first sheet is empty")
-        headings = [str(h).strip() if h is not None else "" for h in header]
-        return Sheet(headings, list(_rows(headings, values, first=2)))
+        try:
+            header = next(values, None)
+            if header is None:
+                raise DomainError(f"{path}: the first sheet is empty")
+            headings = [str(h).strip() if h is not None else "" for h in header]
+            return Sheet(headings, list(_rows(headings, values, first=2, cap=cap)))
+        finally:
+            # A refusal mid-sheet (row cap, control character) leaves the row generator holding the
+            # sheet's XML stream open; close it with the workbook.
+            values.close()
     finally:
         workbook.close()
 
 
-def _read_csv(path: Path) -> Sheet:
+def _read_csv(path: Path, cap: int) -> Sheet:
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -124,38 +133,52 @@ def _read_csv(path: Path) -> Sheet:
             raise DomainError(
                 f"{path}: neither UTF-8 nor Windows-1252 (invalid byte at offset {error.start})"
             ) from None
-    first_line = text.split("\n", 1)[0]
-    # Spanish-locale Excel writes CSV with semicolons.
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    delimiter = _delimiter(text.split("\n", 1)[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = next(reader, None)
     if header is None:
         raise DomainError(f"{path}: the file is empty")
     headings = [h.strip() for h in header]
     try:
-        return Sheet(headings, list(_rows(headings, reader, first=2)))
+        return Sheet(headings, list(_rows(headings, reader, first=2, cap=cap)))
     except csv.Error as error:
         raise DomainError(f"{path}: line {reader.line_num}: {error}") from None
+
+
+CSV_DELIMITERS = (",", ";", "\t")
+
+
+def _delimiter(heading_line: str) -> str:
+    """The delimiter of a CSV file: whichever of comma, semicolon (Spanish-locale Excel) and tab
+    (Excel's "Unicode text") the heading line holds most; a comma on a tie. Headings are plain words,
+    so counting them is reliable where csv.Sniffer guesses from the data rows."""
+    counts = {d: heading_line.count(d) for d in CSV_DELIMITERS}
+    best = max(CSV_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
 
 
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _formula_like(text: str) -> bool:
+    """Starts with a formula lead, after any apostrophes (an apostrophe is how the export and
+    Excel users mark text that starts with one)."""
+    return text.lstrip("'").startswith(FORMULA_LEADS)
+
+
 def neutralise_cell(value: Any) -> Any:
-    """OWASP CSV injection: text starting with = + - @ TAB CR gets a leading quote; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
+    """OWASP CSV injection: text starting with = + - @ TAB CR gets a leading quote; numbers stay numbers.
+    Text that already starts with apostrophes and then such a character gets one more, so that
+    unneutralise_cell gives it back as it was ('=x is written ''=x and read back '=x)."""
+    if isinstance(value, str) and _formula_like(value):
         return "'" + value
     return value
 
 
 def unneutralise_cell(value: Any) -> Any:
-    """Undo neutralise_cell on import, so an exported file imports back unchanged."""
-    if (
-        isinstance(value, str)
-        and value.startswith("'")
-        and value[1:2] != ""
-        and value[1:].startswith(FORMULA_LEADS)
-    ):
+    """Undo neutralise_cell on import, so an exported file imports back unchanged. An organizer's own
+    '=x (Excel's way of typing text that starts with =) imports as =x."""
+    if isinstance(value, str) and value.startswith("'") and _formula_like(value[1:]):
         return value[1:]
     return value
 
@@ -175,11 +198,13 @@ def excel_text_cells(sheet: Any, row: list[Any]) -> list[Any]:
     return cells
 
 
-IMPORT_MAX_ROWS = 100_000
+IMPORT_MAX_ROWS: int = ImportSettings.model_fields["max_rows"].default  # the setting's default
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _rows(headings: list[str], values: Iterator[Any], *, first: int) -> Iterator[tuple[int, dict[str, Any]]]:
+def _rows(
+    headings: list[str], values: Iterator[Any], *, first: int, cap: int
+) -> Iterator[tuple[int, dict[str, Any]]]:
     kept = 0
     for number, row in enumerate(values, start=first):
         cells = [unneutralise_cell(c) for c in list(row)[: len(headings)]]
@@ -192,8 +217,11 @@ def _rows(headings: list[str], values: Iterator[Any], *, first: int) -> Iterator
                     f"row {number}, {name}: control character U+{ord(bad.group()):04X} not allowed"
                 )
         kept += 1
-        if kept > IMPORT_MAX_ROWS:
-            raise DomainError(f"more than {IMPORT_MAX_ROWS} rows (row cap import_max_rows)")
+        if kept > cap:
+            raise DomainError(
+                f"more than {cap} data rows; the row cap is the setting imports.max_rows "
+                "(RUEDA_IMPORTS__MAX_ROWS)"
+            )
         cells += [None] * (len(headings) - len(cells))
         yield number, {h: c for h, c in zip(headings, cells, strict=False) if h}
 

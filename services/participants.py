@@ -7,7 +7,9 @@ Invariants:
   place and never duplicates; the database's unique key backs this up against concurrent writers
   (entry points retry the whole transaction on a lost race, see services.db.run_in_transaction).
 - An organization is identified by (country, tax id), else by (country, legal name, case-folded).
-- A participant's trade lines and unavailabilities are replaced by what the file says.
+- A participant's trade lines and unavailabilities are replaced by what the file says; a column
+  the file does not have keeps the stored value (unless `clear_missing`), so a partial re-import
+  changes only what it mentions. The result names the fields that changed.
 Cost: O(rows) validation plus a handful of bulk queries; 2,400 rows import in about a second.
 """
 
@@ -32,6 +34,7 @@ from models import (
     EventTable,
     Organization,
     Participant,
+    ParticipantRole,
     ParticipantStatus,
     TimeSlot,
     TradeDirection,
@@ -106,6 +109,8 @@ class ImportResult:
     ignored_columns: tuple[str, ...] = ()
     participant_ids: tuple[int, ...] = field(default=())
     unchanged: int = 0
+    # (field, how many existing participants it changed for), in the order of PARTICIPANT_FIELDS.
+    changed_fields: tuple[tuple[str, int], ...] = ()
 
     @property
     def total(self) -> int:
@@ -114,6 +119,13 @@ class ImportResult:
     @property
     def changed(self) -> bool:
         return bool(self.created or self.updated)
+
+    @property
+    def summary(self) -> str:
+        """`2 new, 1 updated: job_title (1), phone (1), 37 unchanged`."""
+        fields = ", ".join(f"{name} ({count})" for name, count in self.changed_fields)
+        updated = f"{self.updated} updated" + (f": {fields}," if fields else ",")
+        return f"{self.created} new, {updated} {self.unchanged} unchanged"
 
 
 def map_headings(headings: list[str], source: str) -> dict[str, str]:
@@ -176,23 +188,48 @@ def validate_rows(
 
 
 def import_participants(
-    session: Session, event: Event, sheet: Sheet, *, source: str, now: datetime
+    session: Session,
+    event: Event,
+    sheet: Sheet,
+    *,
+    source: str,
+    now: datetime,
+    clear_missing: bool = False,
 ) -> ImportResult:
-    """Import a whole sheet into `event`, or raise InputFileError and write nothing."""
+    """Import a whole sheet into `event`, or raise InputFileError and write nothing.
+
+    A column absent from the file leaves that field of an existing participant (and of its
+    organization) as it is; an empty cell in a present column means what it always did (empty, or
+    the event's default). With `clear_missing`, absent columns count as empty cells."""
     rows, heading_of, errors = validate_rows(sheet, source)
     assert event.id is not None
     slots = {s.code: s.id for s in session.exec(select(TimeSlot).where(TimeSlot.event_id == event.id))}
     tables = {t.code: t.id for t in session.exec(select(EventTable).where(EventTable.event_id == event.id))}
     existing = {p.email: p for p in session.exec(select(Participant).where(Participant.event_id == event.id))}
+    in_file = [existing[row.email] for _, row in rows if row.email in existing]
+    before = participant_fields(session, event, in_file)
+    present = set(PARTICIPANT_FIELDS) if clear_missing else set(heading_of)
+    raw_rows = [row for _, row in rows]
+    rows = [(number, _keep_absent(row, present, before, existing)) for number, row in rows]
     errors += _check_against_event(rows, heading_of, slots, tables, existing)
     if errors:
         raise InputFileError(source, sorted(errors, key=lambda e: e.row))
     plain_rows = [row for _, row in rows]
-    organizations = _upsert_organizations(session, plain_rows, now)
+    organizations = _upsert_organizations(session, raw_rows, now, present=present)
     people, created, changed = _upsert_participants(
         session, event, plain_rows, organizations, tables, now, source="import"
     )
     changed |= _replace_details(session, list(zip(people, plain_rows, strict=True)), slots)
+    after = participant_fields(session, event, [p for p in people if p.id in before])
+    counts = dict.fromkeys(PARTICIPANT_FIELDS, 0)
+    for participant_id, was in before.items():
+        now_is = after[participant_id]
+        differs = [name for name in PARTICIPANT_FIELDS if was[name] != now_is[name]]
+        for name in differs:
+            counts[name] += 1
+        if differs:
+            # An organization-level change (city, flags...) counts as an update of its participant.
+            changed.add(participant_id)
     for participant in people:
         if participant.id in changed and participant.updated_at != now:
             participant.updated_at = now
@@ -200,6 +237,7 @@ def import_participants(
     session.flush()
     ignored = tuple(h for h in sheet.headings if h and h not in heading_of.values())
     updated = len(changed) - created
+    changed_fields = tuple((name, count) for name, count in counts.items() if count)
     if changed:
         # Nothing changed, nothing recorded: importing the same file twice is a no-op.
         record_fact(
@@ -208,7 +246,7 @@ def import_participants(
             resource=f"rueda.event.{event.id}",
             event_id=event.id,
             now=now,
-            payload={"created": created, "updated": updated},
+            payload={"created": created, "updated": updated, "fields": dict(changed_fields)},
         )
     return ImportResult(
         created,
@@ -216,7 +254,116 @@ def import_participants(
         ignored,
         tuple(p.id for p in people if p.id is not None),
         unchanged=len(people) - len(changed),
+        changed_fields=changed_fields,
     )
+
+
+# The fields of a participant as a spreadsheet row holds them (ParticipantImport's), except email.
+PARTICIPANT_FIELDS: tuple[str, ...] = tuple(name for name in HEADING_ALIASES if name != "email")
+# Fields of the participant itself (not of its organization): an absent column keeps the stored value.
+_OWN_FIELDS = (
+    "language",
+    "timezone",
+    "job_title",
+    "phone",
+    "sectors",
+    "spoken_languages",
+    "offer_hs",
+    "offer_description",
+    "demand_hs",
+    "demand_description",
+    "target_markets",
+    "certifications",
+    "required_certifications",
+    "unavailable",
+    "host_table",
+    "max_meetings",
+)
+
+
+def participant_fields(
+    session: Session, event: Event, people: list[Participant]
+) -> dict[int, dict[str, Any]]:
+    """Participant id -> its fields as an import row would set them (PARTICIPANT_FIELDS), read from
+    the participant, its organization, trade lines and unavailable slots. The export writes these."""
+    ids = [p.id for p in people if p.id is not None]
+    if not ids:
+        return {}
+    orgs: dict[int | None, Organization] = {}
+    lines: dict[tuple[int, TradeDirection], TradeLine] = {}
+    unavailable: dict[int, list[int]] = defaultdict(list)
+    for chunk in _chunks(ids, 500):
+        for line in session.exec(
+            select(TradeLine).where(col(TradeLine.participant_id).in_(chunk)).order_by(col(TradeLine.id))
+        ):
+            lines.setdefault((line.participant_id, line.direction), line)
+        for item in session.exec(select(Unavailability).where(col(Unavailability.participant_id).in_(chunk))):
+            unavailable[item.participant_id].append(item.slot_id)
+    org_ids = list({p.organization_id for p in people})
+    for chunk in _chunks(org_ids, 500):
+        orgs.update(
+            (o.id, o) for o in session.exec(select(Organization).where(col(Organization.id).in_(chunk)))
+        )
+    slot_code = {s.id: s.code for s in session.exec(select(TimeSlot).where(TimeSlot.event_id == event.id))}
+    table_code = {
+        t.id: t.code for t in session.exec(select(EventTable).where(EventTable.event_id == event.id))
+    }
+    result: dict[int, dict[str, Any]] = {}
+    for p in people:
+        assert p.id is not None
+        org = orgs[p.organization_id]
+        offer = lines.get((p.id, TradeDirection.OFFER))
+        demand = lines.get((p.id, TradeDirection.DEMAND))
+        first_line = offer or demand
+        result[p.id] = {
+            "full_name": p.full_name,
+            "organization": org.legal_name,
+            "role": ParticipantRole(p.role),
+            "country": org.country,
+            "language": p.language,
+            "timezone": p.timezone,
+            "consent": p.consent_at is not None,
+            "job_title": p.job_title or None,
+            "phone": p.phone or None,
+            "tax_id": org.tax_id or None,
+            "city": org.city or None,
+            "region": org.region or None,
+            "website": org.website or None,
+            "company_size": org.size,
+            # A trade line carries its participant's sectors; the organization's are a fallback.
+            "sectors": list(first_line.sector_codes) if first_line else list(org.sector_codes),
+            "spoken_languages": list(p.spoken_languages),
+            "offer_hs": list(offer.hs_codes) if offer else [],
+            "offer_description": (offer.description or None) if offer else None,
+            "demand_hs": list(demand.hs_codes) if demand else [],
+            "demand_description": (demand.description or None) if demand else None,
+            "target_markets": list(offer.target_markets) if offer else [],
+            "certifications": list(offer.certifications) if offer else [],
+            "required_certifications": list(demand.certifications) if demand else [],
+            "women_led": org.is_women_led,
+            "peasant": org.is_peasant,
+            "indigenous": org.is_indigenous,
+            "conflict_victim": org.is_conflict_victim,
+            "unavailable": sorted(slot_code[s] for s in unavailable[p.id]),
+            "host_table": table_code.get(p.table_id) if p.table_id is not None else None,
+            "max_meetings": p.max_meetings,
+        }
+    return result
+
+
+def _keep_absent(
+    row: ParticipantImport,
+    present: set[str],
+    before: dict[int, dict[str, Any]],
+    existing: dict[str, Participant],
+) -> ParticipantImport:
+    """The row with each absent column of an existing participant filled from what is stored."""
+    participant = existing.get(row.email)
+    if participant is None or participant.id not in before:
+        return row
+    stored = before[participant.id]
+    keep = {name: stored[name] for name in _OWN_FIELDS if name not in present}
+    return row.model_copy(update=keep) if keep else row
 
 
 def register_participant(
@@ -338,8 +485,14 @@ def _insert_ignoring_conflicts_ids(
 
 
 def _upsert_organizations(
-    session: Session, rows: list[ParticipantImport], now: datetime
+    session: Session,
+    rows: list[ParticipantImport],
+    now: datetime,
+    *,
+    present: set[str] | None = None,
 ) -> dict[tuple[str, str], Organization]:
+    """Find or create each row's organization and set its fields. An empty cell keeps what is stored
+    (text, size, sectors); a flag column absent from `present` (None: every column) keeps the flag."""
     table = Organization.__table__  # type: ignore[attr-defined]
     _insert_ignoring_conflicts(
         session,
@@ -381,7 +534,7 @@ def _upsert_organizations(
             )
             known[key] = found
         org = found
-        wanted = {
+        wanted: dict[str, Any] = {
             "legal_name": row.organization,
             "tax_id": row.tax_id or org.tax_id,
             "city": row.city or org.city,
@@ -389,17 +542,26 @@ def _upsert_organizations(
             "website": row.website or org.website,
             "size": row.company_size or org.size,
             "sector_codes": list(row.sectors) or org.sector_codes,
-            "is_women_led": row.women_led,
-            "is_peasant": row.peasant,
-            "is_indigenous": row.indigenous,
-            "is_conflict_victim": row.conflict_victim,
         }
+        for name, column in _ORG_FLAGS.items():
+            if present is None or name in present:
+                wanted[column] = getattr(row, name)
+            elif org.id is None:
+                wanted[column] = False
         if _assign(org, wanted) or org.id is None:
             org.updated_at = now
             session.add(org)
         result[key] = org
     session.flush()
     return result
+
+
+_ORG_FLAGS = {
+    "women_led": "is_women_led",
+    "peasant": "is_peasant",
+    "indigenous": "is_indigenous",
+    "conflict_victim": "is_conflict_victim",
+}
 
 
 def _upsert_participants(
