@@ -370,12 +370,18 @@ def privacy_requests(request: Request, slug: str, db: DbSession) -> Response:
     return _privacy_page(request, access, list_erasure_requests(db, access.event))
 
 
+def _privacy_state(db: Session, user_id: int, slug: str) -> tuple[Access, list[ErasureRequest]]:
+    access = _access(db, user_id, slug, MemberRole.ORGANIZER)
+    return access, list_erasure_requests(db, access.event)
+
+
 def _privacy_page(
     request: Request,
     access: Access,
     requests: list[ErasureRequest],
     *,
     errors: dict[int, str] | None = None,
+    confirm_errors: dict[int, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     context = {
@@ -384,14 +390,23 @@ def _privacy_page(
         "event": access.event,
         "requests": requests,
         "errors": errors or {},
+        "confirm_errors": confirm_errors or {},
     }
     return _page(request, "privacy.html", context, status_code=status_code)
 
 
 @router.post("/events/{slug}/privacy/{participant_id}/erase")
-def privacy_erase(request: Request, slug: str, participant_id: Id) -> Response:
+def privacy_erase(
+    request: Request, slug: str, participant_id: Id, confirm: Annotated[str, Form(max_length=10)] = ""
+) -> Response:
     user_id = _user_id(request)
     settings = get_settings_of(request)
+    if confirm != "yes":
+        access, requests = run_read(request, lambda s: _privacy_state(s, user_id, slug))
+        message = _(request, "Tick the box to confirm: an erasure cannot be undone.")
+        return _privacy_page(
+            request, access, requests, confirm_errors={participant_id: message}, status_code=422
+        )
 
     def work(session: Session) -> ErasureOutcome:
         access = _access(session, user_id, slug, MemberRole.ORGANIZER)

@@ -174,6 +174,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "completed": ("atendida", "atendido"),
     "refused": ("rechazada", "recusado"),
     "Erase now": ("Eliminar ahora", "Excluir agora"),
+    "I checked who asked, and I know this cannot be undone.": (
+        "Verifiqué quién lo pidió y sé que esto no se puede deshacer.",
+        "Verifiquei quem pediu e sei que isto não pode ser desfeito.",
+    ),
+    "Tick the box to confirm: an erasure cannot be undone.": (
+        "Marque la casilla para confirmar: una eliminación no se puede deshacer.",
+        "Marque a caixa para confirmar: uma exclusão não pode ser desfeita.",
+    ),
     "Legal reason for refusing": ("Razón legal para rechazar", "Motivo legal para recusar"),
     "Refuse": ("Rechazar", "Recusar"),
     "Nobody has asked for their data to be deleted.": (

@@ -164,8 +164,19 @@ def test_erasure_and_refusal_through_the_portal(
                 303,
                 "/organizer/events/rueda-test/privacy",
             )
-            erased = office.post(
+            unconfirmed = office.post(
                 f"/organizer/events/rueda-test/privacy/{ana_id}/erase", data={"csrf_token": token}
+            )
+            assert unconfirmed.status_code == 422
+            assert (
+                f'<p class="error" id="confirm-error-{ana_id}">Tick the box to confirm: an erasure cannot be '
+                "undone.</p>" in unconfirmed.text
+            )
+            with Session(engine) as session:
+                assert session.get(Participant, ana_id).full_name == ANA["full_name"]  # type: ignore[union-attr]
+            erased = office.post(
+                f"/organizer/events/rueda-test/privacy/{ana_id}/erase",
+                data={"csrf_token": token, "confirm": "yes"},
             )
             assert (erased.status_code, erased.headers["location"]) == (
                 303,
