@@ -340,6 +340,24 @@ def skip_stale(session: Session, *, now: datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+REMINDER_KINDS = ("reminder.day-before", "reminder.first-meeting")
+ENDED_FIRST = "skipped: the event ended before this reminder went out"
+
+
+def skip_reminders_of_ended_event(session: Session, event_id: int) -> int:
+    """An ended event's reminders that never went out (no dispatcher ran before their meeting, or
+    the meeting was still ahead when the event was ended early) are skipped with that reason,
+    never left pending. Returns how many."""
+    result = session.execute(
+        sa.update(Notification)
+        .where(col(Notification.event_id) == event_id)
+        .where(col(Notification.kind).in_(REMINDER_KINDS))
+        .where(col(Notification.status) == NotificationStatus.PENDING)
+        .values(status=NotificationStatus.SKIPPED, last_error=ENDED_FIRST)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 # Kinds whose context carries a secret link (a sign-in or survey token in `?t=`).
 LINK_KINDS = (
     "login.requested",

@@ -631,6 +631,18 @@ def list_no_shows(session: Session, event: Event, *, limit: int = 100) -> list[N
     ]
 
 
+def list_skipped_emails(session: Session, event: Event) -> list[tuple[str, int]]:
+    """Why the event's skipped messages were not sent, with how many each: (reason, count)."""
+    rows = session.exec(
+        select(Notification.last_error, func.count())
+        .where(Notification.event_id == event.id)
+        .where(Notification.status == NotificationStatus.SKIPPED)
+        .group_by(Notification.last_error)
+        .order_by(func.count().desc())
+    ).all()
+    return [(reason or "skipped", int(count)) for reason, count in rows]
+
+
 def list_failed_emails(session: Session, event: Event, *, limit: int = 100) -> list[FailedEmail]:
     """Messages that failed for good, newest first, with the reason the server gave."""
     rows = session.exec(

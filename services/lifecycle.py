@@ -24,6 +24,7 @@ from models import (
     SurveyInvitation,
     SurveyWave,
 )
+from notifications.outbox import skip_reminders_of_ended_event
 from services.domain_events import record_fact
 from services.errors import DomainError
 
@@ -116,6 +117,9 @@ def end_event(session: Session, event: Event, *, now: datetime) -> StepResult:
         raise DomainError(f"event {event.slug!r} has no schedule yet (status {event.status.value})")
     changed = advance(session, event, EventStatus.ENDED, "rueda.event.ended", now=now)
     detail = "event ended" if changed else f"already {event.status.value}; nothing to do"
+    skipped = skip_reminders_of_ended_event(session, event.id)
+    if skipped:
+        detail += f"; {skipped} reminders that never went out are skipped"
     return StepResult(event.id, event.slug, changed, event.status, detail)
 
 

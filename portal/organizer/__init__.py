@@ -62,6 +62,7 @@ from services.dashboard import (
     build_grid,
     list_failed_emails,
     list_no_shows,
+    list_skipped_emails,
     list_waiting,
     load_summary,
 )
@@ -211,6 +212,7 @@ def dashboard(request: Request, slug: str, db: DbSession, day: date | None = Non
             "waiting": list_waiting(db, event),
             "no_shows": list_no_shows(db, event),
             "failures": list_failed_emails(db, event),
+            "skipped": list_skipped_emails(db, event),
             "erasures_pending": sum(1 for r in list_erasure_requests(db, event) if r.state == "pending"),
             "steps": list(STEPS),
         },

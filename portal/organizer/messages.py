@@ -164,6 +164,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Esta cita ya estaba marcada como inasistencia.",
         "Esta reunião já estava marcada como ausência.",
     ),
+    "not sent": ("no enviados", "não enviados"),
+    "Not sent, on purpose": ("No enviados, a propósito", "Não enviados, de propósito"),
+    "skipped: the event ended before this reminder went out": (
+        "el evento terminó antes de que saliera este recordatorio",
+        "o evento terminou antes que este lembrete saísse",
+    ),
+    "stale: not_after passed before it could be sent": (
+        "ya no servía: pasó su hora límite antes de poder enviarse",
+        "já não servia: passou do horário limite antes de poder ser enviado",
+    ),
+    "skipped: the recipient's data was erased at their request": (
+        "los datos del destinatario se eliminaron a su pedido",
+        "os dados do destinatário foram excluídos a seu pedido",
+    ),
     "Data deletion requests": ("Solicitudes de eliminación de datos", "Pedidos de exclusão de dados"),
     "Participants ask from their page to have their data deleted. Carrying a request out anonymises them everywhere in this event and cannot be undone; figures that name nobody are kept. Refusing needs a legal reason, which the participant is told.": (
         "Los participantes piden desde su página que se eliminen sus datos. Atender una solicitud los anonimiza en todo este evento y no se puede deshacer; se conservan las cifras que no nombran a nadie. Rechazarla exige una razón legal, que se comunica al participante.",

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from itsdangerous import TimestampSigner
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from config import Settings
-from models import DomainEvent, Event, Meeting, MeetingStatus, Notification, NotificationStatus
+from models import DomainEvent, Event, EventStatus, Meeting, MeetingStatus, Notification, NotificationStatus
 from portal.tokens import checkin_code
 from services.db import transaction
 from tests.portal.api.seed import PASSWORD, SECRET, Seeded, TestClient, build_app, portal_settings, seed
@@ -324,3 +324,65 @@ def test_signing_out_ends_copies_of_the_session_on_every_device(
     # Signing in again afterwards starts a session that works.
     assert sign_in(client, "ana") == 303
     assert client.get("/organizer/").status_code == 200
+
+
+def test_reminders_an_ended_event_never_sent_are_skipped_and_shown(
+    engine: Engine, client: TestClient, seeded: Seeded, now: datetime
+) -> None:
+    """Issue 14, item 14: a reminder still pending when the event ends is skipped with its reason,
+    and the dashboard says how many were not sent and why."""
+    from notifications.outbox import build_key, queue_message
+    from notifications.samples import sample_contexts
+    from services.lifecycle import end_event
+
+    with transaction(engine) as session:
+        event = session.get(Event, seeded.event_a)
+        assert event is not None
+        event.status = EventStatus.PUBLISHED
+        session.add(event)
+        for index, kind in enumerate(
+            ("reminder.first-meeting", "reminder.day-before", "reminder.first-meeting")
+        ):
+            queue_message(
+                session,
+                kind=kind,
+                context=sample_contexts()[kind],
+                recipient_email=f"r{index}@example.org",
+                language="es",
+                idempotency_key=build_key(kind, seeded.people["B1"], f"unsent-{index}"),
+                due_at=now,
+                now=now,
+                event_id=seeded.event_a,
+                participant_id=seeded.people["B1"],
+            )
+        # Another event's reminder is not touched.
+        queue_message(
+            session,
+            kind="reminder.day-before",
+            context=sample_contexts()["reminder.day-before"],
+            recipient_email="zoe@otra.co",
+            language="es",
+            idempotency_key="other-event-reminder",
+            due_at=now,
+            now=now,
+            event_id=seeded.event_b,
+            participant_id=seeded.participant_b,
+        )
+    with transaction(engine) as session:
+        event = session.get(Event, seeded.event_a)
+        assert event is not None
+        result = end_event(session, event, now=now)
+    assert result.detail == "event ended; 3 reminders that never went out are skipped"
+    with transaction(engine) as session:
+        rows = session.exec(
+            select(Notification.event_id, Notification.status, Notification.last_error).where(
+                col(Notification.kind).like("reminder.%")
+            )
+        ).all()
+    assert sorted(rows, key=lambda r: (r[0], r[1].value)) == [
+        (seeded.event_a, NotificationStatus.SKIPPED, "skipped: the event ended before this reminder went out")
+    ] * 3 + [(seeded.event_b, NotificationStatus.PENDING, None)]
+    assert sign_in(client, "ana") == 303
+    page = client.get(DASH)
+    assert text_of(page.text, "fig-email-skipped") == "3"
+    assert "<li>3 · el evento terminó antes de que saliera este recordatorio</li>" in page.text  # es page
