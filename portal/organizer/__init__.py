@@ -30,7 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from models import MemberRole, User
 from portal.i18n import translate
 from portal.organizer import messages as _messages  # noqa: F401  (registers the translations)
-from portal.organizer.launch import STEPS, LaunchError, launch
+from portal.organizer.launch import STEPS, LaunchError, launch, steps_for
 from portal.tokens import read_checkin_code
 from portal.web import (
     CsrfProtected,
@@ -214,7 +214,7 @@ def dashboard(request: Request, slug: str, db: DbSession, day: date | None = Non
             "failures": list_failed_emails(db, event),
             "skipped": list_skipped_emails(db, event),
             "erasures_pending": sum(1 for r in list_erasure_requests(db, event) if r.state == "pending"),
-            "steps": list(STEPS),
+            "steps": steps_for(event.status),
         },
     )
 
@@ -269,14 +269,35 @@ def launch_step(request: Request, slug: str, step: str) -> Response:
         raise HTTPException(status_code=404)
     user_id = _user_id(request)
     access = run_write(request, lambda s: _access(s, user_id, slug, MemberRole.ORGANIZER))
+    if step not in steps_for(access.event.status):
+        context = {
+            "title": _(request, "Not started"),
+            "event": access.event,
+            "step": step,
+            "run": None,
+            "not_now": True,
+        }
+        return _page(request, "launched.html", context, status_code=409)
     try:
         run = launch(get_settings_of(request), step, access.event.slug)
     except LaunchError as error:
         log.warning("could not launch %s for %s: %s", step, access.event.slug, error)
-        context = {"title": _(request, "Not started"), "event": access.event, "step": step, "run": None}
+        context = {
+            "title": _(request, "Not started"),
+            "event": access.event,
+            "step": step,
+            "run": None,
+            "not_now": False,
+        }
         return _page(request, "launched.html", context, status_code=503)
     log.info("user %d launched %s for %s: flow run %s", user_id, step, access.event.slug, run.flow_run_id)
-    context = {"title": _(request, "Started"), "event": access.event, "step": step, "run": run}
+    context = {
+        "title": _(request, "Started"),
+        "event": access.event,
+        "step": step,
+        "run": run,
+        "not_now": False,
+    }
     return _page(request, "launched.html", context)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from config import Settings
+from models import EventStatus
 
 DEPLOYMENT = "rueda"
 
@@ -27,6 +28,25 @@ STEPS: dict[str, str] = {
     "end-event": "end-event",
     "build-report": "build-report",
 }
+
+
+# The event statuses in which each step does something (the services' own guards): the dashboard
+# shows a button only then, and the route refuses it otherwise (409), so a stray click never
+# starts a run that can only fail or do nothing.
+STEP_STATUSES: dict[str, tuple[EventStatus, ...]] = {
+    "close-registration": (EventStatus.DRAFT, EventStatus.REGISTRATION_OPEN),
+    "compute-matches": (EventStatus.REGISTRATION_CLOSED,),
+    "close-requests": (EventStatus.REQUESTS_OPEN,),
+    "build-schedule": (EventStatus.REQUESTS_CLOSED,),
+    "publish-agendas": (EventStatus.PUBLISHED,),
+    "end-event": (EventStatus.SCHEDULED, EventStatus.PUBLISHED),
+    "build-report": (EventStatus.ENDED, EventStatus.ARCHIVED),
+}
+
+
+def steps_for(status: EventStatus) -> list[str]:
+    """The lifecycle buttons that make sense for an event in `status`, in lifecycle order."""
+    return [step for step in STEPS if status in STEP_STATUSES[step]]
 
 
 class LaunchError(Exception):

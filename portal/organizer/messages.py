@@ -165,6 +165,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Esta reunião já estava marcada como ausência.",
     ),
     "not sent": ("no enviados", "não enviados"),
+    "This step does not apply to the event now (status {status}).": (
+        "Este paso no corresponde al evento ahora (estado {status}).",
+        "Esta etapa não se aplica ao evento agora (status {status}).",
+    ),
     "Not sent, on purpose": ("No enviados, a propósito", "Não enviados, de propósito"),
     "skipped: the event ended before this reminder went out": (
         "el evento terminó antes de que saliera este recordatorio",

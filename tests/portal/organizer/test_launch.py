@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import select
 
 from flows.deployments import DEPLOYMENT_NAME, FLOWS
-from portal.organizer.launch import STEPS, build_launch, flow_run_url
+from models import Event, EventStatus
+from portal.organizer.launch import STEPS, build_launch, flow_run_url, steps_for
+from services.db import transaction
 from tests.portal.api.seed import PASSWORD, Seeded, TestClient, build_app, portal_settings, seed
 
 
@@ -45,7 +48,7 @@ def client(engine: Engine, db_url: str, tmp_path: Path, now: datetime) -> Iterat
 
 
 @pytest.mark.integration
-def test_launch_without_a_prefect_server_says_so(client: tuple[TestClient, Seeded]) -> None:
+def test_launch_without_a_prefect_server_says_so(client: tuple[TestClient, Seeded], engine: Engine) -> None:
     web, _ = client
     page = web.get("/organizer/login")
     token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
@@ -54,6 +57,18 @@ def test_launch_without_a_prefect_server_says_so(client: tuple[TestClient, Seede
     )
     assert signed.status_code == 303
     token = web.get("/organizer/").text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    # A step that does not apply to the event's status is refused before Prefect is asked.
+    refused = web.post(
+        "/organizer/events/rueda-resultados/launch/build-schedule",
+        data={"csrf_token": token},
+        headers={"Accept-Language": "en"},
+    )
+    assert refused.status_code == 409
+    assert "This step does not apply to the event now (status draft)." in refused.text
+    with transaction(engine) as session:
+        event = session.exec(select(Event).where(Event.slug == "rueda-resultados")).one()
+        event.status = EventStatus.REQUESTS_CLOSED
+        session.add(event)
     # The settings point Prefect at a closed port (127.0.0.1:9).
     response = web.post(
         "/organizer/events/rueda-resultados/launch/build-schedule",
@@ -100,3 +115,18 @@ def test_launch_creates_the_run_on_a_real_prefect_server(tmp_path: Path) -> None
         "SCHEDULED",
     )
     assert run.url == f"{api_url.removesuffix('/api')}/runs/flow-run/{run.flow_run_id}"
+
+
+@pytest.mark.unit
+def test_each_status_shows_only_the_steps_that_apply() -> None:
+    assert {status.value: steps_for(status) for status in EventStatus} == {
+        "draft": ["close-registration"],
+        "registration_open": ["close-registration"],
+        "registration_closed": ["compute-matches"],
+        "requests_open": ["close-requests"],
+        "requests_closed": ["build-schedule"],
+        "scheduled": ["end-event"],
+        "published": ["publish-agendas", "end-event"],
+        "ended": ["build-report"],
+        "archived": ["build-report"],
+    }

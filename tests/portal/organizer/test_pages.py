@@ -129,7 +129,10 @@ def test_sign_in_and_dashboard_figures(client: TestClient, seeded: Seeded) -> No
     # The day-1 grid: 4 slots × 4 tables with 3 active meetings (M1, M3, M2; M4 was a no-show).
     assert "Empty seats on this day: 13." in page.text
     assert "550 mailbox unavailable" in page.text
-    assert page.text.count('action="/organizer/events/rueda-resultados/launch/') == 7
+    # The event is a draft: the one step that applies is closing registration (issue 14, item 13).
+    assert re.findall(r'action="/organizer/events/rueda-resultados/launch/([a-z-]+)"', page.text) == [
+        "close-registration"
+    ]
     spanish = client.get(DASH, headers={"Accept-Language": "es"})
     assert "Tasa de aceptación de solicitudes" in spanish.text
 
