@@ -126,6 +126,12 @@ def test_sign_in_and_dashboard_figures(client: TestClient, seeded: Seeded) -> No
         "email-failures": "1",
     }
     assert "<td>s1@example.org</td>" in page.text  # the organizer sees whose email failed
+    # A no-show is listed by its time in the event's zone, with the slot code beside it.
+    no_show = re.search(r'<table id="no-shows">.*?<tbody><tr><td>(.*?)</td>', page.text, re.S)
+    assert no_show is not None
+    assert no_show.group(1) == (
+        '<time datetime="2027-05-19T14:30:00+00:00">May 19, 2027, 9:30\u202fAM</time> <span class="small muted">d1s04</span>'
+    )
     # The day-1 grid: 4 slots × 4 tables with 3 active meetings (M1, M3, M2; M4 was a no-show).
     assert "Empty seats on this day: 13." in page.text
     assert "550 mailbox unavailable" in page.text
