@@ -54,6 +54,7 @@ from models import (
     WaitlistStatus,
 )
 from notifications.outbox import count_by_status
+from services.checkin import search_participants
 from services.errors import NotFoundError
 
 T = TypeVar("T")
@@ -198,9 +199,13 @@ class GridRow:
 class ScheduleGrid:
     days: tuple[date, ...]
     day: date | None
-    tables: tuple[str, ...]
-    rows: tuple[GridRow, ...]
-    empty_seats: int
+    tables: tuple[str, ...]  # the columns shown: one page of tables, or the participant's
+    rows: tuple[GridRow, ...]  # `empty` counts every table of the slot, shown or not
+    empty_seats: int  # of the whole day
+    total_tables: int = 0
+    first: int = 0  # 1-based position of the first column shown among the active tables (0: none)
+    page_size: int = 0
+    who: str = ""  # the participant filter, as typed
 
 
 @dataclass(frozen=True, slots=True)
@@ -545,8 +550,21 @@ def _names(session: Session, ids: set[int]) -> dict[int, str]:
     return {pid: f"{name} ({org})" for pid, name, org in rows if pid is not None}
 
 
-def build_grid(session: Session, event: Event, day: date | None = None) -> ScheduleGrid:
-    """The schedule of one day (the first by default) as slot rows × active table columns."""
+GRID_PAGE = 30  # table columns per page: readable on a laptop, and a page stays light at 700 tables
+
+
+def build_grid(
+    session: Session,
+    event: Event,
+    day: date | None = None,
+    *,
+    first: int = 1,
+    page_size: int = GRID_PAGE,
+    who: str = "",
+) -> ScheduleGrid:
+    """The schedule of one day (the first by default) as slot rows × table columns: `page_size`
+    active tables from position `first`, or, with `who` (part of a name, email or company), the
+    tables where those participants meet that day. Empty-seat counts cover every table."""
     assert event.id is not None
     days: tuple[date, ...] = tuple(
         session.exec(
@@ -576,24 +594,48 @@ def build_grid(session: Session, event: Event, day: date | None = None) -> Sched
         )
     ).all()
     at = {(m.slot_id, m.table_id): m for m in meetings}
-    names = _names(session, {p for m in meetings for p in (m.participant_a_id, m.participant_b_id)})
+    busy_per_slot: dict[int, int] = {}
+    for m in meetings:
+        busy_per_slot[m.slot_id] = busy_per_slot.get(m.slot_id, 0) + 1
+    who = who.strip()[:100]
+    page_size = max(1, min(page_size, 200))
+    if who:
+        people = {p.id for p in search_participants(session, event, who, limit=200)}
+        wanted = {m.table_id for m in meetings if {m.participant_a_id, m.participant_b_id} & people}
+        shown = [t for t in tables if t.id in wanted]
+        first = 1 if shown else 0
+    else:
+        first = max(1, min(first, len(tables)))
+        shown = list(tables[first - 1 : first - 1 + page_size])
+        first = first if shown else 0
+    visible = [m for m in meetings if m.table_id in {t.id for t in shown}]
+    names = _names(session, {p for m in visible for p in (m.participant_a_id, m.participant_b_id)})
     rows = []
     for s in slots:
         cells = []
-        for t in tables:
-            m = at.get((s.id or 0, t.id or 0))
+        for t in shown:
+            found = at.get((s.id or 0, t.id or 0))
             cells.append(
                 GridCell(None, None, None, None)
-                if m is None
-                else GridCell(m.id, names.get(m.participant_a_id), names.get(m.participant_b_id), m.status)
+                if found is None
+                else GridCell(
+                    found.id,
+                    names.get(found.participant_a_id),
+                    names.get(found.participant_b_id),
+                    found.status,
+                )
             )
-        rows.append(GridRow(s.code, s.starts_at, tuple(cells), sum(1 for c in cells if c.meeting_id is None)))
+        rows.append(GridRow(s.code, s.starts_at, tuple(cells), len(tables) - busy_per_slot.get(s.id or 0, 0)))
     return ScheduleGrid(
         days=days,
         day=chosen,
-        tables=tuple(t.code for t in tables),
+        tables=tuple(t.code for t in shown),
         rows=tuple(rows),
         empty_seats=sum(r.empty for r in rows),
+        total_tables=len(tables),
+        first=first,
+        page_size=page_size,
+        who=who,
     )
 
 

@@ -22,7 +22,7 @@ import logging
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Path, Request
+from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -194,7 +194,14 @@ def my_events(request: Request, db: DbSession) -> Response:
 
 
 @router.get("/events/{slug}", response_class=HTMLResponse)
-def dashboard(request: Request, slug: str, db: DbSession, day: date | None = None) -> Response:
+def dashboard(
+    request: Request,
+    slug: str,
+    db: DbSession,
+    day: date | None = None,
+    tables_from: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    who: Annotated[str, Query(max_length=100)] = "",
+) -> Response:
     user = _user(request, db)
     assert user.id is not None
     access = _access(db, user.id, slug)
@@ -208,7 +215,7 @@ def dashboard(request: Request, slug: str, db: DbSession, day: date | None = Non
             "access": access,
             "event": event,
             "summary": load_summary(db, event),
-            "grid": build_grid(db, event, day),
+            "grid": build_grid(db, event, day, first=tables_from, who=who),
             "waiting": list_waiting(db, event),
             "no_shows": list_no_shows(db, event),
             "failures": list_failed_emails(db, event),

@@ -165,6 +165,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Esta reunião já estava marcada como ausência.",
     ),
     "not sent": ("no enviados", "não enviados"),
+    "Tables from": ("Mesas desde", "Mesas a partir de"),
+    "Show": ("Mostrar", "Mostrar"),
+    "All tables": ("Todas las mesas", "Todas as mesas"),
+    "Previous tables": ("Mesas anteriores", "Mesas anteriores"),
+    "Next tables": ("Mesas siguientes", "Próximas mesas"),
+    "Tables {first} to {last} of {total}.": (
+        "Mesas {first} a {last} de {total}.",
+        "Mesas {first} a {last} de {total}.",
+    ),
+    "Tables where {who} meets: {n} of {total}.": (
+        "Mesas donde se reúne {who}: {n} de {total}.",
+        "Mesas onde {who} se reúne: {n} de {total}.",
+    ),
     "This step does not apply to the event now (status {status}).": (
         "Este paso no corresponde al evento ahora (estado {status}).",
         "Esta etapa não se aplica ao evento agora (status {status}).",

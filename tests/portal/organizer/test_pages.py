@@ -395,3 +395,35 @@ def test_reminders_an_ended_event_never_sent_are_skipped_and_shown(
     page = client.get(DASH)
     assert text_of(page.text, "fig-email-skipped") == "3"
     assert "<li>3 · el evento terminó antes de que saliera este recordatorio</li>" in page.text  # es page
+
+
+def test_the_grid_pages_tables_and_filters_by_participant(client: TestClient, seeded: Seeded) -> None:
+    """Issue 14, item 13: the grid shows a window of tables or the tables where a participant meets;
+    the empty-seat counts stay those of every table."""
+    assert sign_in(client, "ana") == 303
+    page = client.get(DASH, headers={"Accept-Language": "en"})
+    assert text_of(page.text, "grid-range") == "Tables 1 to 4 of 4."
+    # B2 meets at T2 on day 1 (M3, M4 a no-show, so only M3 is active): one column.
+    filtered = client.get(DASH, params={"who": "b2@example.org"}, headers={"Accept-Language": "en"})
+    header = re.search(r'<table class="schedule-grid">\s*<thead><tr>(.*?)</tr>', filtered.text, re.S)
+    assert header is not None
+    assert re.findall(r'<th scope="col">([^<]*)</th>', header.group(1)) == ["Slot", "T2", "Empty"]
+    assert "Tables where b2@example.org meets: 1 of 4." in filtered.text
+    assert "Empty seats on this day: 13." in filtered.text
+    assert client.get(DASH, params={"tables_from": "0"}).status_code == 422
+
+
+def test_a_700_table_grid_is_paged(engine: Engine, now: datetime) -> None:
+    from services.dashboard import build_grid
+    from tests.factories import make_event
+
+    with transaction(engine) as session:
+        event = make_event(session, now, slug="macro-grid", tables=700)
+        first_page = build_grid(session, event)
+        last_page = build_grid(session, event, first=691)
+        beyond = build_grid(session, event, first=5000)
+    assert (first_page.first, len(first_page.tables), first_page.total_tables) == (1, 30, 700)
+    assert (first_page.tables[0], first_page.tables[-1]) == ("T1", "T30")
+    assert (last_page.first, last_page.tables[0], last_page.tables[-1]) == (691, "T691", "T700")
+    assert (beyond.first, beyond.tables) == (700, ("T700",))
+    assert all(len(row.cells) == 30 and row.empty == 700 for row in first_page.rows)
