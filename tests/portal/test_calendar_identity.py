@@ -26,9 +26,10 @@ from config.settings import PortalSettings
 from models import Meeting, MeetingRequest
 from notifications.dispatcher import dispatch_due
 from notifications.sink import MailSink, load_message
-from services.agendas import publish_agendas
+from services.agendas import notify_agenda_changes, publish_agendas
 from services.db import run_in_transaction
 from services.events import get_event_by_slug
+from services.onsite import cancel_meeting
 from tests.portal.conftest import Portal, open_event, register, registration_form
 from tests.portal.helpers import latest_link, participant_id, post_form, schedule_event, sign_in
 
@@ -160,6 +161,45 @@ def test_email_download_and_feed_share_uid_and_sequence(
     assert from_email == expected
     assert from_download == expected
     assert from_feed == expected
+
+    # A change: cancelling a meeting makes it version 2. The email that cancels it carries that UID
+    # with SEQUENCE 2 (so a calendar applies it over the first copy), and the feed drops it.
+    cancelled_id, kept_id = sorted(versions)
+
+    def cancel(session: Session) -> None:
+        event = get_event_by_slug(session, "rueda-test")
+        result = cancel_meeting(session, event, cancelled_id, reason="flight cancelled", now=now)
+        notify_agenda_changes(
+            session,
+            event,
+            list(result.notices),
+            now=now,
+            agenda_url=f"{portal.settings.portal.public_url}/agenda",
+            first_meeting_lead=timedelta(minutes=30),
+        )
+
+    with MailSink(tmp_path / "mail", port=portal.settings.smtp.port) as sink:
+        seen = {e.file for e in sink.entries()}
+        run_in_transaction(portal.engine, cancel)
+        assert (
+            dispatch_due(
+                portal.engine, portal.settings.smtp, calendar_domain=portal.settings.portal.uid_domain
+            ).failed
+            == 0
+        )
+        changed = [
+            load_message(sink.mailbox.directory, e)
+            for e in sink.entries()
+            if e.rcpt_tos == [SELLER] and e.file not in seen
+        ]
+    [cancellation] = [a for m in changed for a in m.iter_attachments() if a.get_filename() == "cancelled.ics"]
+    payload = cancellation.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    assert Calendar.from_ical(payload)["METHOD"] == "CANCEL"
+    assert _identities(payload) == {f"meeting-{cancelled_id}@{domain}": 2}
+    with httpx.Client(base_url=portal.url, timeout=30) as stranger:
+        refreshed = stranger.get(feed_url.path)
+    assert _identities(refreshed.content) == {f"meeting-{kept_id}@{domain}": 1}
 
 
 def test_uid_domain_is_decided_in_one_place() -> None:
