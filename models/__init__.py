@@ -9,6 +9,7 @@ from models.domain_event import DomainEvent, DomainEventEmission
 from models.enums import (
     ApplicationDecision,
     CompanySize,
+    EventFormat,
     EventKind,
     EventStatus,
     MeetingStatus,
@@ -44,6 +45,7 @@ __all__ = [
     "DomainEvent",
     "DomainEventEmission",
     "Event",
+    "EventFormat",
     "EventKind",
     "EventMembership",
     "EventStatus",

@@ -35,6 +35,15 @@ class ParticipantRole(StrEnum):
     BOTH = "both"
 
 
+class EventFormat(StrEnum):
+    """Where meetings happen: at a venue (times in the venue's zone), online (times in each
+    participant's zone), or both (the venue's zone, as people at the venue need it)."""
+
+    IN_PERSON = "in_person"
+    VIRTUAL = "virtual"
+    HYBRID = "hybrid"
+
+
 class ParticipantStatus(StrEnum):
     REGISTERED = "registered"
     CONFIRMED = "confirmed"

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from models.base import enum_column, fk_column, json_column, utc_column
-from models.enums import EventKind, EventStatus, RequestPolicy
+from models.enums import EventFormat, EventKind, EventStatus, RequestPolicy
 
 
 class EventBase(SQLModel):
@@ -45,6 +45,10 @@ class Event(EventBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: EventKind = Field(sa_column=enum_column(EventKind))
+    # In person and hybrid: every time is shown in the venue's zone; virtual: in each participant's.
+    format: EventFormat = Field(
+        default=EventFormat.IN_PERSON, sa_column=enum_column(EventFormat, server_default="in_person")
+    )
     status: EventStatus = Field(default=EventStatus.DRAFT, sa_column=enum_column(EventStatus))
     languages: list[str] = Field(default_factory=list, sa_column=json_column())
     registration_opens_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from models.enums import CompanySize, EventKind, ParticipantRole, RequestPolicy
+from models.enums import CompanySize, EventFormat, EventKind, ParticipantRole, RequestPolicy
 from models.event import Event, EventTable
 from models.participant import Organization, Participant
 from models.text import MULTILINE, CheckedText, column_limit
@@ -224,6 +224,11 @@ class EventDefinition(_Strict):
     slug: str = Field(pattern=SLUG_PATTERN, description="Lower-case letters, digits and dashes.")
     name: str = Field(min_length=3, max_length=200)
     kind: EventKind = EventKind.ROUNDTABLE
+    format: EventFormat = Field(
+        default=EventFormat.IN_PERSON,
+        description="in_person or hybrid: every time is shown in the venue's zone (`timezone`), with the "
+        "participant's own zone as a second line when it differs; virtual: in each participant's zone.",
+    )
     timezone: TimeZoneName
     languages: list[SupportedLanguage] = Field(default_factory=lambda: ["es"], min_length=1)
     default_language: SupportedLanguage | None = None

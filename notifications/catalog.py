@@ -80,13 +80,20 @@ class EventInfo:
 @dataclass(frozen=True, slots=True)
 class Recipient:
     name: str
-    timezone: str  # the recipient's own zone: every time in the message is shown in it
+    # The zone every time in the message is shown in: the venue's for an in-person or hybrid event,
+    # the recipient's own for a virtual one (services.agendas.recipient_for decides).
+    timezone: str
+    # The recipient's own zone when it differs from `timezone`: the footer then says how far apart.
+    own_timezone: str | None = None
 
     def __post_init__(self) -> None:
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{self.timezone!r} is not an IANA time zone") from None
+        for zone in (self.timezone, self.own_timezone):
+            if zone is None:
+                continue
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{zone!r} is not an IANA time zone") from None
 
 
 @dataclass(frozen=True, slots=True)

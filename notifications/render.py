@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_time, get_timezone_location
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, format_decimal, get_currency_precision
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context as JinjaContext
 from markupsafe import Markup, escape
@@ -186,6 +186,29 @@ def _zone(context: JinjaContext, _value: object = None) -> str:
     return str(get_timezone_location(bundle.tz, locale=bundle.locale, return_city=False))
 
 
+@pass_context
+def _zone_of(context: JinjaContext, name: str) -> str:
+    """The name of any zone (not the message's), in the recipient's language: "South Korea Time"."""
+    return str(get_timezone_location(ZoneInfo(name), locale=_bundle(context).locale, return_city=False))
+
+
+@pass_context
+def _hours_apart(context: JinjaContext, name: str) -> float:
+    """How many hours the recipient's own zone `name` is ahead of the message's zone (negative:
+    behind), at noon of the event's first day (so daylight saving time on that day counts)."""
+    first_day = context["event"].starts_on
+    shown = _bundle(context).tz
+    noon = datetime(first_day.year, first_day.month, first_day.day, 12, tzinfo=shown)
+    own = noon.astimezone(ZoneInfo(name))
+    delta = (own.utcoffset() or timedelta()) - (noon.utcoffset() or timedelta())
+    return delta.total_seconds() / 3600
+
+
+@pass_context
+def _hours(context: JinjaContext, value: float) -> str:
+    return format_decimal(abs(value), locale=_bundle(context).locale)
+
+
 def _paragraphs(text: str) -> Markup:
     """Organizer text as escaped HTML paragraphs: blank lines split paragraphs, newlines break lines."""
     blocks = [b.strip() for b in re.split(r"\n\s*\n", text.strip()) if b.strip()]
@@ -219,6 +242,9 @@ def environment() -> Environment:
         money=_money,
         country=_country,
         zone=_zone,
+        zone_of=_zone_of,
+        hours_apart=_hours_apart,
+        hours=_hours,
         paragraphs=_paragraphs,
     )
     return env

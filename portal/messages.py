@@ -57,6 +57,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Franjas en las que no puede reunirse",
         "Horários em que você não pode se reunir",
     ),
+    "Times at the venue ({zone}); yours ({own}) below each.": (
+        "Horas del lugar del evento ({zone}); las suyas ({own}) debajo de cada una.",
+        "Horários do local do evento ({zone}); os seus ({own}) abaixo de cada um.",
+    ),
+    "Your time: {when}": ("Su hora: {when}", "Seu horário: {when}"),
     "Times in your time zone ({zone}).": (
         "Horas en su zona horaria ({zone}).",
         "Horários no seu fuso horário ({zone}).",

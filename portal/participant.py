@@ -30,7 +30,7 @@ from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from models import Participant, ParticipantRole, RequestPriority, SurveyWave, TradeDirection
+from models import Event, Participant, ParticipantRole, RequestPriority, SurveyWave, TradeDirection
 from models.portal import ProfileUpdate
 from models.schemas import ParticipantImport
 from portal import messages as _messages  # noqa: F401  (registers the translations)
@@ -61,6 +61,7 @@ from portal.web import (
     start_login,
     utc_now,
 )
+from services.agendas import shown_zone
 from services.errors import DomainError, NotFoundError
 from services.events import get_event_by_slug
 from services.hs_codes import chapter_name, search_chapters
@@ -591,7 +592,7 @@ def requests_page(request: Request, me: Me, db: DbSession, sent: int = 0, answer
             "outgoing": [v for v in views if not v.is_incoming],
             "sent": bool(sent),
             "answered": bool(answered),
-            "tz": participant.timezone,
+            "tz": _shown_zone(db, participant),
         },
     )
 
@@ -718,7 +719,7 @@ def _survey_page(
             "survey": view,
             "errors": errors,
             "values": values,
-            "tz": participant.timezone,
+            "tz": _shown_zone(db, participant),
             "is_followup": view.wave is not SurveyWave.POST_EVENT,
             "months": {"followup_3m": 3, "followup_6m": 6, "followup_12m": 12}.get(view.wave.value, 0),
             "saved": saved,
@@ -899,7 +900,7 @@ def my_data(request: Request, me: Me, db: DbSession) -> Response:
             "title": translate(language_of(request), "My data"),
             "data": data,
             "erasure_requested_at": erasure_requested_at(db, me),
-            "tz": get_active_participant(db, me).timezone,
+            "tz": _shown_zone(db, get_active_participant(db, me)),
         },
     )
 
@@ -918,6 +919,12 @@ def my_data_json(request: Request, me: Me, db: DbSession) -> Response:
 def erase_my_data(request: Request, me: Me) -> Response:
     run_write(request, lambda s: request_erasure(s, me, now=utc_now()))
     return redirect("/me/data")
+
+
+def _shown_zone(db: Any, participant: Participant) -> str:
+    """The zone the participant's pages show times in: the venue's, or theirs for a virtual event."""
+    event = db.get(Event, participant.event_id)
+    return shown_zone(event, participant.timezone) if event is not None else participant.timezone
 
 
 async def _in_thread(function: Any, *args: Any) -> Response:

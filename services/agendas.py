@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from models import (
     ACTIVE_MEETING_STATUSES,
     Event,
+    EventFormat,
     EventStatus,
     EventTable,
     Meeting,
@@ -65,6 +66,19 @@ class PublishSummary:
         if not self.queued and not self.reminders:
             return f"{self.event_slug}: agendas already published; nothing new queued"
         return f"{self.queued:,} agendas queued for {self.participants:,} participants, and {self.reminders:,} reminders"
+
+
+def shown_zone(event: Event, own_zone: str) -> str:
+    """The zone a participant sees every time in: the venue's for an in-person or hybrid event
+    (they must be at a table at that hour, wherever they live), their own for a virtual one."""
+    return own_zone if event.format is EventFormat.VIRTUAL else event.timezone
+
+
+def recipient_for(event: Event, name: str, own_zone: str) -> Recipient:
+    """The recipient of a message about `event`: times in `shown_zone`, and their own zone beside
+    it when it differs (the footer's second line)."""
+    zone = shown_zone(event, own_zone)
+    return Recipient(name=name, timezone=zone, own_timezone=own_zone if own_zone != zone else None)
 
 
 def event_info(event: Event) -> EventInfo:
@@ -170,7 +184,7 @@ def publish_agendas(
     queued = reminders = 0
     for pid, meetings in sorted(agendas.items()):
         person = people[pid]
-        recipient = Recipient(name=person.full_name, timezone=person.timezone)
+        recipient = recipient_for(event, person.full_name, person.timezone)
         version = max(m.version for m in meetings)
         if queue_message(
             session,
@@ -303,7 +317,7 @@ def notify_agenda_changes(
             kind="agenda.changed",
             context=AgendaChanged(
                 event=info,
-                recipient=Recipient(name=person.full_name, timezone=person.timezone),
+                recipient=recipient_for(event, person.full_name, person.timezone),
                 changes=tuple(changes),
                 agenda_url=agenda_url,
             ),

@@ -70,10 +70,10 @@ from models import (
     WaitlistStatus,
 )
 from models.text import TextError, clean_text
-from notifications.catalog import ErasureDecided, Recipient
+from notifications.catalog import ErasureDecided
 from notifications.outbox import ERASED_DOMAIN, ERASURE_KIND, build_key, erased_address, queue_message
 from notifications.sink import erase_from_archive
-from services.agendas import ChangeNotice, event_info, notify_agenda_changes
+from services.agendas import ChangeNotice, event_info, notify_agenda_changes, recipient_for
 from services.domain_events import record_fact
 from services.errors import ConflictError, DomainError, NotFoundError
 from services.onsite import cancel_meeting
@@ -244,7 +244,7 @@ def _confirm(
         kind=ERASURE_KIND,
         context=ErasureDecided(
             event=event_info(event),
-            recipient=Recipient(name="", timezone=person.timezone),
+            recipient=recipient_for(event, "", person.timezone),
             completed=completed,
             reason=reason,
             requested_at=requested_at,

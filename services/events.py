@@ -158,6 +158,7 @@ def _event_fields(d: EventDefinition) -> dict[str, Any]:
         "slug": d.slug,
         "name": d.name,
         "timezone": tz,
+        "format": d.format,
         "languages": list(d.languages),
         "default_language": d.default_language or d.languages[0],
         "venue_name": d.venue.name,

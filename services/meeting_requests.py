@@ -34,9 +34,9 @@ from models import (
     RequestStatus,
     TradeLine,
 )
-from notifications.catalog import Counterpart, Recipient, RequestInfo, RequestsReceived
+from notifications.catalog import Counterpart, RequestInfo, RequestsReceived
 from notifications.outbox import build_key, queue_message
-from services.agendas import event_info
+from services.agendas import event_info, recipient_for
 from services.errors import ConflictError, DomainError, NotFoundError
 from services.lifecycle import is_past
 from services.matching import respond_to_request
@@ -158,7 +158,7 @@ def _tell_target(
         kind="requests.received",
         context=RequestsReceived(
             event=event_info(event),
-            recipient=Recipient(name=target.full_name, timezone=target.timezone),
+            recipient=recipient_for(event, target.full_name, target.timezone),
             # Answering changes data, so it takes a signed-in POST: both links open the request.
             requests=(
                 RequestInfo(

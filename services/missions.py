@@ -41,9 +41,9 @@ from models import (
     TradeLine,
 )
 from models.schemas import Flag, MissionDefinition
-from notifications.catalog import ChecklistEntry, MissionDeadlineApproaching, Recipient
+from notifications.catalog import ChecklistEntry, MissionDeadlineApproaching
 from notifications.outbox import build_key, cancel_pending, queue_message
-from services.agendas import event_info
+from services.agendas import event_info, recipient_for
 from services.domain_events import record_fact
 from services.errors import ConflictError, DomainError, InputFileError, NotFoundError, RowError
 from services.files import Sheet, clean_message
@@ -345,7 +345,7 @@ def queue_checklist_reminders(
                     kind="mission.deadline-approaching",
                     context=MissionDeadlineApproaching(
                         event=info,
-                        recipient=Recipient(name=person.full_name, timezone=person.timezone),
+                        recipient=recipient_for(event, person.full_name, person.timezone),
                         items=(ChecklistEntry(title=item.title, due_at=item.due_at, is_done=False),),
                         checklist_url=checklist_url,
                     ),

@@ -25,7 +25,7 @@ from models import (
 )
 from notifications.catalog import EventInfo, MeetingInfo
 from notifications.ics import build_calendar
-from services.agendas import event_info, meeting_infos
+from services.agendas import event_info, meeting_infos, shown_zone
 from services.lifecycle import is_past
 from services.portal_accounts import get_active_participant
 
@@ -38,7 +38,8 @@ class AgendaView:
     participant_id: int
     participant_name: str
     organization: str
-    timezone: str
+    timezone: str  # every time is shown in it (services.agendas.shown_zone)
+    own_timezone: str | None  # the participant's own zone, when it differs: a second line
     language: str
     email: str
     host_table: str | None
@@ -72,7 +73,8 @@ def load_agenda(session: Session, participant_id: int) -> AgendaView:
         participant_id=me.id,
         participant_name=me.full_name,
         organization=org.legal_name if org else "",
-        timezone=me.timezone,
+        timezone=shown_zone(event, me.timezone),
+        own_timezone=me.timezone if me.timezone != shown_zone(event, me.timezone) else None,
         language=me.language,
         email=me.email,
         host_table=(host_table.label or host_table.code) if host_table else None,

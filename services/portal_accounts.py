@@ -30,9 +30,9 @@ from sqlmodel import Session, col, select
 
 from models import Event, EventStatus, LoginToken, Organization, Participant, ParticipantStatus
 from models.schemas import ParticipantImport
-from notifications.catalog import LoginRequested, Recipient, RegistrationConfirmed
+from notifications.catalog import LoginRequested, RegistrationConfirmed
 from notifications.outbox import build_key, queue_message
-from services.agendas import event_info
+from services.agendas import event_info, recipient_for
 from services.errors import DomainError, NotFoundError
 from services.participants import register_participant
 
@@ -110,7 +110,7 @@ def register_in_portal(
         kind="registration.confirmed",
         context=RegistrationConfirmed(
             event=event_info(event),
-            recipient=Recipient(name=participant.full_name, timezone=participant.timezone),
+            recipient=recipient_for(event, participant.full_name, participant.timezone),
             organization=organization.legal_name if organization else row.organization,
             portal_url=link_for(token),
             requests_close_at=event.requests_close_at,
@@ -267,7 +267,7 @@ def _send_login_link(
         kind="login.requested",
         context=LoginRequested(
             event=event_info(event),
-            recipient=Recipient(name=participant.full_name, timezone=participant.timezone),
+            recipient=recipient_for(event, participant.full_name, participant.timezone),
             login_url=link_for(token),
             expires_at=expires_at,
         ),

@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from models import DomainEvent, Event, EventStatus, Participant, SurveyInvitation, SurveyWave
-from notifications.catalog import FollowupInvited, Money, Recipient, SurveyInvited, SurveyReminder
+from notifications.catalog import FollowupInvited, Money, SurveyInvited, SurveyReminder
 from notifications.outbox import build_key, queue_message
-from services.agendas import event_info
+from services.agendas import event_info, recipient_for
 from services.errors import DomainError
 from services.lifecycle import is_past
 from services.surveys import DEFAULT_WINDOW, create_invitations, issue_reminders, new_token
@@ -209,7 +209,7 @@ def _send_wave(
     for link in invited:
         person = people[link.participant_id]
         url = survey_url(base_url, link.token)
-        recipient = Recipient(name=person.full_name, timezone=person.timezone)
+        recipient = recipient_for(event, person.full_name, person.timezone)
         if wave is SurveyWave.POST_EVENT:
             kind = "survey.invited"
             context: SurveyInvited | FollowupInvited = SurveyInvited(
@@ -251,7 +251,7 @@ def _send_wave(
             kind="survey.reminder",
             context=SurveyReminder(
                 event=info,
-                recipient=Recipient(name=person.full_name, timezone=person.timezone),
+                recipient=recipient_for(event, person.full_name, person.timezone),
                 survey_url=survey_url(base_url, link.token),
                 closes_at=link.closes_at,
             ),

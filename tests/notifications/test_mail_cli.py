@@ -89,7 +89,7 @@ def test_mail_send_then_ls_and_show(
     assert shown.exit_code == 0, shown.output
     assert "Subject: Su agenda de Macrorrueda Pacífico 2027: 3 reuniones" in shown.output
     assert "Attachments: agenda.ics" in shown.output
-    assert "* 19 may 2027 8:00–8:30 · Mesa T12" in shown.output
+    assert "* miércoles, 19 de mayo de 2027 8:00–8:30 · Mesa T12" in shown.output
     by_id = runner.invoke(app, ["mail", "show", first.message_id, "--html"])
     assert by_id.exit_code == 0, by_id.output
     assert '<html lang="es">' in by_id.output
