@@ -32,6 +32,7 @@ pytestmark = pytest.mark.integration
 DASH = "/organizer/events/rueda-resultados"
 SETUP = f"{DASH}/setup"
 HOSTILE = "{{ 7*7 }} <b>x</b>"
+HOSTILE_EN = '{% include "base.txt" %} <script>alert(1)</script>'
 
 
 @pytest.fixture
@@ -109,11 +110,13 @@ def test_organizer_text_saved_on_the_setup_page_is_sent_as_data(
         data=fields
         | {
             "text:agenda.published:es": HOSTILE,
+            "text:agenda.published:en": HOSTILE_EN,
             "text:reminder.day-before:en": "Bring cards.\r\n\r\nSee you.",
         },
     )
     assert (saved.status_code, saved.headers["location"]) == (303, SETUP)
-    assert _texts(engine, seeded.event_a) == [
+    assert sorted(_texts(engine, seeded.event_a)) == [
+        ("agenda.published", "en", HOSTILE_EN),
         ("agenda.published", "es", HOSTILE),
         ("reminder.day-before", "en", "Bring cards.\n\nSee you."),
     ]
@@ -121,39 +124,50 @@ def test_organizer_text_saved_on_the_setup_page_is_sent_as_data(
     assert '">{{ 7*7 }} &lt;b&gt;x&lt;/b&gt;</textarea>' in again
     assert re.search(r"<details class=\"field\" open>\s*<summary>Agenda publicada", again)
 
-    # The dispatcher reads the text when it sends: an agenda email for a Spanish participant.
+    # The dispatcher reads the text when it sends: an agenda email in Spanish and one in English.
     with transaction(engine) as session:
-        queued = outbox.queue_message(
-            session,
-            kind="agenda.published",
-            context=sample_contexts()["agenda.published"],
-            recipient_email="s1@example.org",
-            language="es",
-            idempotency_key=outbox.build_key("agenda.published", seeded.people["S1"], "organizer-text"),
-            due_at=now,
-            now=now,
-            event_id=seeded.event_a,
-            participant_id=seeded.people["S1"],
-        )
-        assert queued
+        for person, language in (("S1", "es"), ("S2", "en")):
+            queued = outbox.queue_message(
+                session,
+                kind="agenda.published",
+                context=sample_contexts()["agenda.published"],
+                recipient_email=f"{person.lower()}@example.org",
+                language=language,
+                idempotency_key=outbox.build_key("agenda.published", seeded.people[person], "organizer-text"),
+                due_at=now,
+                now=now,
+                event_id=seeded.event_a,
+                participant_id=seeded.people[person],
+            )
+            assert queued
     smtp = SmtpSettings(host="127.0.0.1", port=sink.port, rate_per_second=10_000, batch_size=50)
     report = dispatch_due(engine, smtp, calendar_domain="rueda.localhost", clock=lambda: now)
-    assert (report.sent, report.failed) == (1, 0)
-    [entry] = sink.entries()
-    message: EmailMessage = load_message(sink.mailbox.directory, entry)
-    text = message.get_body(preferencelist=("plain",))
-    html = message.get_body(preferencelist=("html",))
-    assert text is not None and html is not None
-    text_part: str = text.get_content().replace("\r\n", "\n")  # type: ignore[attr-defined]
-    html_part: str = html.get_content()  # type: ignore[attr-defined]
-    assert "\n{{ 7*7 }} <b>x</b>\n" in text_part
-    assert "{{ 7*7 }} &lt;b&gt;x&lt;/b&gt;" in html_part
-    assert "<b>x</b>" not in html_part
+    assert (report.sent, report.failed) == (2, 0)
+    parts = {}
+    for entry in sink.entries():
+        message: EmailMessage = load_message(sink.mailbox.directory, entry)
+        text = message.get_body(preferencelist=("plain",))
+        html = message.get_body(preferencelist=("html",))
+        assert text is not None and html is not None
+        parts[message["Content-Language"]] = (
+            text.get_content().replace("\r\n", "\n"),  # type: ignore[attr-defined]
+            html.get_content(),  # type: ignore[attr-defined]
+        )
+    assert sorted(parts) == ["en", "es"]
+    text_es, html_es = parts["es"]
+    assert "\n{{ 7*7 }} <b>x</b>\n" in text_es
+    assert "{{ 7*7 }} &lt;b&gt;x&lt;/b&gt;" in html_es
+    assert "<b>x</b>" not in html_es and HOSTILE_EN not in text_es
+    text_en, html_en = parts["en"]
+    assert '\n{% include "base.txt" %} <script>alert(1)</script>\n' in text_en
+    assert "{% include &#34;base.txt&#34; %} &lt;script&gt;alert(1)&lt;/script&gt;" in html_en
+    assert "<script>" not in html_en and HOSTILE not in text_en
 
     # An empty box removes the text.
     fields = _fields(client)
     assert fields["text:agenda.published:es"] == HOSTILE
     fields["text:agenda.published:es"] = ""
+    fields["text:agenda.published:en"] = ""
     fields["text:reminder.day-before:en"] = "Bring cards.\n\nSee you."
     assert client.post(SETUP, data=fields).status_code == 303
     assert _texts(engine, seeded.event_a) == [("reminder.day-before", "en", "Bring cards.\n\nSee you.")]
