@@ -26,7 +26,7 @@ from models import (
     TimeSlot,
     Unavailability,
 )
-from models.schemas import EventDefinition
+from models.schemas import ORGANIZER_TEXT_KINDS, EventDefinition
 from services.clock import combine_local, local_to_utc
 from services.domain_events import record_fact
 from services.errors import ConflictError, DomainError, NotFoundError
@@ -269,7 +269,8 @@ def _sync_checklist(session: Session, event_id: int, definition: EventDefinition
 
 def _sync_texts(session: Session, event_id: int, definition: EventDefinition) -> None:
     """The definition's organizer texts become the event's `event_text` rows; a kind or language
-    without text loses its row. No `organizer_text` in the definition: the rows stay as they are."""
+    without text loses its row. No `organizer_text` in the definition: the rows stay as they are.
+    Rows of kinds outside ORGANIZER_TEXT_KINDS (no door writes them) are left alone."""
     if definition.organizer_text is None:
         return
     wanted = {
@@ -278,7 +279,12 @@ def _sync_texts(session: Session, event_id: int, definition: EventDefinition) ->
         for language, text in texts.items()
         if text
     }
-    for row in session.exec(select(EventText).where(EventText.event_id == event_id)):
+    rows = session.exec(
+        select(EventText)
+        .where(EventText.event_id == event_id)
+        .where(col(EventText.notification_kind).in_(ORGANIZER_TEXT_KINDS))
+    )
+    for row in rows:
         text = wanted.pop((row.notification_kind, row.language), None)
         if text is None:
             session.delete(row)

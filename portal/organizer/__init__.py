@@ -238,7 +238,7 @@ def _setup_page(
         "values": values,
         "errors": errors,
         "policies": ("sellers_to_buyers", "buyers_to_sellers", "both_ways", "anyone"),
-        "text_limit": f"{ORGANIZER_TEXT_MAX:,}",
+        "text_limit": ORGANIZER_TEXT_MAX,
         "text_sections": [
             {
                 "kind": kind,

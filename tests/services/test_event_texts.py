@@ -82,19 +82,26 @@ def test_event_file_organizer_text_is_stored_replaced_and_kept(
             ("agenda.published", "es", hostile),
             ("reminder.day-before", "en", "See you tomorrow."),
         ]
+        # A row no door writes (the sign-in email's) is not the file's to remove.
+        session.add(
+            EventText(event_id=event.id, notification_kind="login.requested", language="es", text="x")
+        )
     with transaction(engine) as session:
         # The same file again changes nothing; a file without organizer_text keeps the texts.
         update_event(session, definition, now=now)
         update_event(session, definition.model_copy(update={"organizer_text": None}), now=now)
         assert _facts(session, "rueda.event.updated") == 0
         event_id = session.exec(select(Event.id).where(Event.slug == "rueda-textos")).one()
-        assert len(_texts(session, event_id)) == 2
+        assert len(_texts(session, event_id)) == 3
     changed = EventDefinition.model_validate(
         definition.model_dump() | {"organizer_text": {"agenda.published": {"en": "Bring cards."}}}
     )
     with transaction(engine) as session:
         update_event(session, changed, now=now)
-        assert _texts(session, event_id) == [("agenda.published", "en", "Bring cards.")]
+        assert _texts(session, event_id) == [
+            ("login.requested", "es", "x"),
+            ("agenda.published", "en", "Bring cards."),
+        ]
         assert _facts(session, "rueda.event.updated") == 1
         # The setup page shows what the file wrote.
         event = session.get(Event, event_id)
