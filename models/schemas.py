@@ -14,11 +14,13 @@ from typing import Annotated, Any
 import pycountry
 from babel import Locale
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
     Strict,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -26,7 +28,7 @@ from pydantic import (
 from models.enums import CompanySize, EventFormat, EventKind, ParticipantRole, RequestPolicy
 from models.event import Event, EventTable
 from models.participant import Organization, Participant
-from models.text import MULTILINE, CheckedText, column_limit
+from models.text import MULTILINE, CheckedText, clean_text, column_limit
 
 SUPPORTED_LANGUAGES = ("es", "en", "pt")
 MAX_USD_RATE = 1_000_000.0  # US$ per unit of a currency; no currency is worth more
@@ -116,6 +118,46 @@ def _supported_language(value: str) -> str:
 
 
 SupportedLanguage = Annotated[str, BeforeValidator(_supported_language)]
+
+# The email kinds whose organizer text (`event_text` rows) organizers may write, in the order the
+# setup page shows them. Every template extends base.txt/base.html, which show the text; the
+# organizer's own digest, the sign-in link and the erasure decision are left out on purpose (an
+# organizer has nothing to add to them). tests/notifications check these against the catalog.
+ORGANIZER_TEXT_KINDS: tuple[str, ...] = (
+    "registration.confirmed",
+    "requests.received",
+    "matches.suggested",
+    "agenda.published",
+    "agenda.changed",
+    "meeting.cancelled",
+    "waitlist.offered",
+    "reminder.day-before",
+    "reminder.first-meeting",
+    "survey.invited",
+    "survey.reminder",
+    "followup.invited",
+    "mission.deadline-approaching",
+)
+ORGANIZER_TEXT_MAX = 2000  # characters of one kind's text in one language
+
+
+def _organizer_kind(value: str) -> str:
+    if value not in ORGANIZER_TEXT_KINDS:
+        raise ValueError(
+            f"{value!r} is not an email kind that shows organizer text ({', '.join(ORGANIZER_TEXT_KINDS)})"
+        )
+    return value
+
+
+def _organizer_text(value: str) -> str:
+    text = clean_text(value, multiline=True).strip()
+    if len(text) > ORGANIZER_TEXT_MAX:
+        raise ValueError(f"the text is {len(text)} characters long; the limit is {ORGANIZER_TEXT_MAX}")
+    return text
+
+
+OrganizerTextKind = Annotated[str, AfterValidator(_organizer_kind)]
+OrganizerText = Annotated[str, AfterValidator(_organizer_text)]
 
 
 class _Strict(CheckedText):
@@ -246,6 +288,31 @@ class EventDefinition(_Strict):
         default_factory=dict, description="1 unit of currency = rate US$."
     )
     mission: MissionDefinition | None = None
+    # kind -> language -> text. Absent: an update keeps the stored texts; present: it replaces
+    # them all (an empty text, or a missing kind or language, removes that text).
+    organizer_text: Annotated[
+        dict[OrganizerTextKind, dict[SupportedLanguage, OrganizerText]] | None, MULTILINE
+    ] = Field(
+        default=None,
+        description="Organizer text per email kind and language; data, never a template.",
+    )
+
+    @field_validator("organizer_text")
+    @classmethod
+    def _organizer_text_languages(
+        cls, value: dict[str, dict[str, str]] | None, info: ValidationInfo
+    ) -> dict[str, dict[str, str]] | None:
+        if value is None:
+            return None
+        languages = info.data.get("languages") or []
+        for kind, texts in value.items():
+            for language in texts:
+                if languages and language not in languages:
+                    raise ValueError(
+                        f"organizer_text.{kind}.{language}: {language!r} is not one of this "
+                        f"event's languages ({', '.join(languages)})"
+                    )
+        return {kind: {lang: t for lang, t in texts.items() if t} for kind, texts in value.items()}
 
     @field_validator("tables")
     @classmethod

@@ -6,6 +6,9 @@ The event is turned back into its `EventDefinition` (the slot plan, tables and r
 defined), the form's fields replace theirs, the result is validated (errors name the field) and
 `services.events.update_event` writes it. Times in the form are event-local, as in the file.
 Invariants: the slug, kind, schedule and tables do not change here (the file does that).
+
+Organizer text: one form field per kind of `ORGANIZER_TEXT_KINDS` and language of the event, named
+`text_field(kind, language)`; the form replaces every text (an empty field removes it).
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from models import Event, EventTable
-from models.schemas import EventDefinition
+from models import Event, EventTable, EventText
+from models.schemas import ORGANIZER_TEXT_KINDS, EventDefinition
 from services.events import update_event
 
 # Form field -> where it lives in the definition.
@@ -44,6 +47,11 @@ class SetupError(ValueError):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
+def text_field(kind: str, language: str) -> str:
+    """The form field of the organizer text of `kind` in `language`."""
+    return f"text:{kind}:{language}"
+
+
 def _local(value: datetime | None, timezone: str) -> datetime | None:
     return None if value is None else value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
 
@@ -53,6 +61,12 @@ def load_definition(session: Session, event: Event) -> dict[str, Any]:
     tables = session.exec(
         select(EventTable.code).where(EventTable.event_id == event.id).order_by(col(EventTable.id))
     ).all()
+    texts: dict[str, dict[str, str]] = {}
+    for row in session.exec(
+        select(EventText).where(EventText.event_id == event.id).order_by(col(EventText.id))
+    ):
+        if row.notification_kind in ORGANIZER_TEXT_KINDS and row.language in event.languages:
+            texts.setdefault(row.notification_kind, {})[row.language] = row.text
     return {
         "slug": event.slug,
         "name": event.name,
@@ -74,6 +88,7 @@ def load_definition(session: Session, event: Event) -> dict[str, Any]:
         "rules": dict(event.rules),
         "usd_rates": dict(event.usd_rates),
         "mission": event.mission,
+        "organizer_text": texts,
     }
 
 
@@ -92,6 +107,11 @@ def setup_values(session: Session, event: Event) -> dict[str, Any]:
         "min_meetings": rules.get("min_meetings", event.min_meetings),
         "max_meetings": rules.get("max_meetings", event.max_meetings),
         "request_policy": rules.get("request_policy", event.request_policy.value),
+        **{
+            text_field(kind, language): data["organizer_text"].get(kind, {}).get(language, "")
+            for kind in ORGANIZER_TEXT_KINDS
+            for language in data["languages"]
+        },
     }
 
 
@@ -137,6 +157,10 @@ def update_setup(session: Session, event: Event, form: dict[str, str], *, now: d
         "max_meetings": form.get("max_meetings", "").strip(),
         "request_policy": form.get("request_policy", "").strip(),
     }
+    data["organizer_text"] = {
+        kind: {language: form.get(text_field(kind, language), "") for language in data["languages"]}
+        for kind in ORGANIZER_TEXT_KINDS
+    }
     try:
         definition = EventDefinition.model_validate(data)
     except ValidationError as error:
@@ -144,6 +168,8 @@ def update_setup(session: Session, event: Event, form: dict[str, str], *, now: d
         for item in error.errors():
             loc = tuple(str(p) for p in item["loc"])
             field = _LOCATIONS.get(loc[:2]) or _LOCATIONS.get(loc[:1])
+            if loc[:1] == ("organizer_text",) and len(loc) >= 3:
+                field = text_field(loc[1], loc[2])
             if field is None and item["type"] == "value_error" and not loc:
                 field = "registration_closes" if "registration" in item["msg"] else "name"
             errors.setdefault(field or "name", str(item["msg"]).removeprefix("Value error, "))

@@ -20,12 +20,13 @@ from models import (
     Event,
     EventStatus,
     EventTable,
+    EventText,
     Meeting,
     Participant,
     TimeSlot,
     Unavailability,
 )
-from models.schemas import EventDefinition
+from models.schemas import ORGANIZER_TEXT_KINDS, EventDefinition
 from services.clock import combine_local, local_to_utc
 from services.domain_events import record_fact
 from services.errors import ConflictError, DomainError, NotFoundError
@@ -108,6 +109,7 @@ def create_event(session: Session, definition: EventDefinition, *, now: datetime
     _sync_slots(session, event.id, build_slots(definition))
     _sync_tables(session, event.id, table_codes(definition))
     _sync_checklist(session, event.id, definition)
+    _sync_texts(session, event.id, definition)
     record_fact(
         session, "rueda.event.created", resource=f"rueda.event.{event.id}", event_id=event.id, now=now
     )
@@ -126,6 +128,7 @@ def update_event(session: Session, definition: EventDefinition, *, now: datetime
     _sync_slots(session, event.id, build_slots(definition))
     _sync_tables(session, event.id, table_codes(definition))
     _sync_checklist(session, event.id, definition)
+    _sync_texts(session, event.id, definition)
     if _stored_state(session, event) == before:
         return event  # the same definition again: nothing changes, nothing is recorded
     event.updated_at = now
@@ -149,7 +152,11 @@ def _stored_state(session: Session, event: Event) -> tuple[object, ...]:
         (i.code, i.title, i.due_at)
         for i in session.exec(select(ChecklistItem).where(ChecklistItem.event_id == event.id))
     )
-    return (fields, tuple(slots), tuple(tables), tuple(checklist))
+    texts = sorted(
+        (t.notification_kind, t.language, t.text)
+        for t in session.exec(select(EventText).where(EventText.event_id == event.id))
+    )
+    return (fields, tuple(slots), tuple(tables), tuple(checklist), tuple(texts))
 
 
 def _event_fields(d: EventDefinition) -> dict[str, Any]:
@@ -258,6 +265,35 @@ def _sync_checklist(session: Session, event_id: int, definition: EventDefinition
         session.add(row)
     for row in existing.values():
         session.delete(row)
+    session.flush()
+
+
+def _sync_texts(session: Session, event_id: int, definition: EventDefinition) -> None:
+    """The definition's organizer texts become the event's `event_text` rows; a kind or language
+    without text loses its row. No `organizer_text` in the definition: the rows stay as they are.
+    Rows of kinds outside ORGANIZER_TEXT_KINDS (no door writes them) are left alone."""
+    if definition.organizer_text is None:
+        return
+    wanted = {
+        (kind, language): text
+        for kind, texts in definition.organizer_text.items()
+        for language, text in texts.items()
+        if text
+    }
+    rows = session.exec(
+        select(EventText)
+        .where(EventText.event_id == event_id)
+        .where(col(EventText.notification_kind).in_(ORGANIZER_TEXT_KINDS))
+    )
+    for row in rows:
+        text = wanted.pop((row.notification_kind, row.language), None)
+        if text is None:
+            session.delete(row)
+        elif row.text != text:
+            row.text = text
+            session.add(row)
+    for (kind, language), text in sorted(wanted.items()):
+        session.add(EventText(event_id=event_id, notification_kind=kind, language=language, text=text))
     session.flush()
 
 

@@ -28,9 +28,11 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from models import MemberRole, User
-from portal.i18n import translate
+from models.schemas import ORGANIZER_TEXT_KINDS, ORGANIZER_TEXT_MAX
+from portal.i18n import LANGUAGE_NAMES, translate
 from portal.organizer import messages as _messages  # noqa: F401  (registers the translations)
 from portal.organizer.launch import STEPS, LaunchError, launch, steps_for
+from portal.organizer.messages import TEXT_KIND_LABELS
 from portal.tokens import read_checkin_code
 from portal.web import (
     CsrfProtected,
@@ -75,7 +77,7 @@ from services.erasure import (
     list_erasure_requests,
     refuse_erasure,
 )
-from services.event_setup import SetupError, setup_values, update_setup
+from services.event_setup import SetupError, setup_values, text_field, update_setup
 from services.onsite import ChangeResult, check_in, get_meeting, mark_no_show
 from services.portal_accounts import session_is_current
 from services.ratelimit import RateLimit
@@ -245,6 +247,23 @@ def _setup_page(
         "values": values,
         "errors": errors,
         "policies": ("sellers_to_buyers", "buyers_to_sellers", "both_ways", "anyone"),
+        "text_limit": ORGANIZER_TEXT_MAX,
+        "text_sections": [
+            {
+                "kind": kind,
+                "label": _(request, TEXT_KIND_LABELS[kind]),
+                "fields": [
+                    (text_field(kind, language), LANGUAGE_NAMES[language])
+                    for language in access.event.languages
+                ],
+                "open": any(
+                    text_field(kind, language) in errors
+                    or str(values.get(text_field(kind, language), "")).strip()
+                    for language in access.event.languages
+                ),
+            }
+            for kind in ORGANIZER_TEXT_KINDS
+        ],
     }
     return _page(request, "setup.html", context, status_code=status_code)
 

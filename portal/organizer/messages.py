@@ -233,5 +233,48 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
 }
 
+# The email kinds whose text organizers write on the setup page (models.schemas.ORGANIZER_TEXT_KINDS).
+TEXT_KIND_LABELS: dict[str, str] = {
+    "registration.confirmed": "Registration confirmed",
+    "requests.received": "Meeting requests received",
+    "matches.suggested": "Suggested meetings",
+    "agenda.published": "Agenda published",
+    "agenda.changed": "Agenda changed",
+    "meeting.cancelled": "Meeting cancelled",
+    "waitlist.offered": "Waiting-list offer",
+    "reminder.day-before": "Reminder the day before",
+    "reminder.first-meeting": "Reminder before the first meeting",
+    "survey.invited": "Survey invitation",
+    "survey.reminder": "Survey reminder",
+    "followup.invited": "Follow-up survey",
+    "mission.deadline-approaching": "Mission deadline approaching",
+}
+
+MESSAGES.update(
+    {
+        "Your text in the emails": ("Su texto en los correos", "Seu texto nos e-mails"),
+        "Shown as written below the message, in the participant's language; up to {limit} characters. Leave a box empty for no text.": (
+            "Se muestra tal cual debajo del mensaje, en el idioma del participante; hasta {limit} caracteres. Deje un campo vacío para no añadir texto.",
+            "Exibido como escrito abaixo da mensagem, no idioma do participante; até {limit} caracteres. Deixe um campo vazio para não incluir texto.",
+        ),
+        "Registration confirmed": ("Inscripción confirmada", "Inscrição confirmada"),
+        "Meeting requests received": ("Solicitudes de reunión recibidas", "Pedidos de reunião recebidos"),
+        "Suggested meetings": ("Reuniones sugeridas", "Reuniões sugeridas"),
+        "Agenda published": ("Agenda publicada", "Agenda publicada"),
+        "Agenda changed": ("Agenda modificada", "Agenda alterada"),
+        "Meeting cancelled": ("Reunión cancelada", "Reunião cancelada"),
+        "Waiting-list offer": ("Oferta de la lista de espera", "Oferta da lista de espera"),
+        "Reminder the day before": ("Recordatorio del día anterior", "Lembrete da véspera"),
+        "Reminder before the first meeting": (
+            "Recordatorio antes de la primera reunión",
+            "Lembrete antes da primeira reunião",
+        ),
+        "Survey invitation": ("Invitación a la encuesta", "Convite para a pesquisa"),
+        "Survey reminder": ("Recordatorio de la encuesta", "Lembrete da pesquisa"),
+        "Follow-up survey": ("Encuesta de seguimiento", "Pesquisa de acompanhamento"),
+        "Mission deadline approaching": ("Plazo de la misión próximo", "Prazo da missão se aproximando"),
+    }
+)
+
 _known = catalog()
 register_messages({text: pair for text, pair in MESSAGES.items() if text not in _known})
