@@ -118,9 +118,11 @@ def end_event(session: Session, event: Event, *, now: datetime) -> StepResult:
     # is held before the event ends, whatever slot it was in (services.onsite.settle_meetings).
     from services.onsite import settle_meetings  # services.onsite imports this module
 
-    settle_meetings(session, event, now=now, event_over=True)
+    held = settle_meetings(session, event, now=now, event_over=True)
     changed = advance(session, event, EventStatus.ENDED, "rueda.event.ended", now=now)
     detail = "event ended" if changed else f"already {event.status.value}; nothing to do"
+    if held:
+        detail += f"; {len(held)} meetings held"
     return StepResult(event.id, event.slug, changed, event.status, detail)
 
 
