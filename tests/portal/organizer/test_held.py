@@ -63,6 +63,11 @@ class Day:
 
 @pytest.fixture
 def day(engine: Engine, now: datetime) -> Day:
+    return build_day(engine, now)
+
+
+def build_day(engine: Engine, now: datetime) -> Day:
+    """The event (published), its six participants, four scheduled meetings and staff Sol."""
     with transaction(engine) as session:
         event = make_event(session, now, slug=SLUG, name="Rueda del día")
         assert event.id is not None
