@@ -185,6 +185,9 @@ def test_the_desk_sets_held_and_the_dashboard_and_report_count_it(
     )
     assert again.status_code == 303
     assert "already arrived" in client.get(DASH, headers=EN).text
+    # A participant who is not in this event is not found.
+    unknown = client.post(f"{DASH}/participants/999999/arrive", data={"csrf_token": csrf(client, DASH)})
+    assert unknown.status_code == 404
     # Without the CSRF token the desk refuses.
     assert client.post(f"{DASH}/participants/{day.people['S4']}/arrive").status_code == 403
     assert statuses(engine, day) == {
