@@ -186,7 +186,8 @@ def build_schedule_flow(params: ScheduleParams) -> str:
 
 @flow(name="end-event", flow_run_name="end-event {params.event_slug}")
 def end_event_flow(params: EventRef) -> str:
-    """Mark the event ended; surveys and follow-ups follow (rueda.event.ended)."""
+    """Mark held the meetings that took place (services.onsite.settle_meetings), then the event
+    ended; surveys and follow-ups follow (rueda.event.ended)."""
     result = run_for_event(params.event_slug, lambda s, e: end_event(s, e, now=utc_now()))
     emit_facts()
     get_run_logger().info("%s: %s", params.event_slug, result.detail)

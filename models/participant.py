@@ -84,6 +84,8 @@ class Participant(ParticipantBase, table=True):
     updated_at: datetime = Field(sa_column=utc_column())
     # Portal sessions started before this are over (signing out ends them on every device).
     sessions_valid_after: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # When the check-in desk saw them arrive (services.onsite.arrive); None: not (yet) arrived.
+    arrived_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class TradeLine(SQLModel, table=True):

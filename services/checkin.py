@@ -1,6 +1,6 @@
 """The check-in desk: finding a participant by name (or by the id in their check-in code, which
 the portal verifies: portal.tokens.read_checkin_code) and their meetings, for staff to check in or
-mark as no-shows.
+mark as no-shows, and to record their arrival (services.onsite.arrive).
 
 Invariants: every look-up is inside the given event, so a participant of another event is "not
 found"; the service never reads the clock or commits.
@@ -35,6 +35,7 @@ class DeskParticipant:
     country: str
     role: str
     status: str
+    arrived_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,9 @@ def _desk_query(event_id: int) -> Any:
 def _desk_participant(row: Any) -> DeskParticipant:
     p, organization, country = row
     assert p.id is not None
-    return DeskParticipant(p.id, p.full_name, organization, country, p.role.value, p.status.value)
+    return DeskParticipant(
+        p.id, p.full_name, organization, country, p.role.value, p.status.value, p.arrived_at
+    )
 
 
 def get_desk_participant(session: Session, event: Event, participant_id: int) -> DeskParticipant:

@@ -115,8 +115,15 @@ def end_event(session: Session, event: Event, *, now: datetime) -> StepResult:
     assert event.id is not None
     if not is_past(event, EventStatus.SCHEDULED):
         raise DomainError(f"event {event.slug!r} has no schedule yet (status {event.status.value})")
+    # The day is over: every meeting that took place (checked in, or both sides arrived in time)
+    # is held before the event ends, whatever slot it was in (services.onsite.settle_meetings).
+    from services.onsite import settle_meetings  # services.onsite imports this module
+
+    held = settle_meetings(session, event, now=now, event_over=True)
     changed = advance(session, event, EventStatus.ENDED, "rueda.event.ended", now=now)
     detail = "event ended" if changed else f"already {event.status.value}; nothing to do"
+    if held:
+        detail += f"; {len(held)} meetings held"
     skipped = skip_reminders_of_ended_event(session, event.id)
     if skipped:
         detail += f"; {skipped} reminders that never went out are skipped"

@@ -1,5 +1,14 @@
-"""On-site changes: check-in, cancellations, no-shows, and refilling freed seats from the waiting
-list, with the smallest disruption.
+"""On-site changes: arrivals and check-in, held meetings, cancellations, no-shows, and refilling
+freed seats from the waiting list, with the smallest disruption.
+
+Held is a state the desk sets (docs/portal.md, "The check-in desk"):
+- a participant arrives once (`arrive`: participant.arrived_at); a scheduled meeting whose two
+  sides have arrived before its slot ends is checked in, like the per-meeting `check_in`;
+- `settle_meetings` marks held every checked-in meeting whose slot has ended, and every scheduled
+  one whose two sides arrived before its slot ended; a no-show or cancelled meeting is never
+  touched. A no-show is marked before the slot ends: a held meeting is final.
+- The desk actions and `end_event` settle the event, and so does the organizer dashboard, so the
+  figures follow the clock without a scheduled job.
 
 Invariants:
 - A cancelled or no-show meeting keeps its row (history, surveys) but gives back its seats, so its
@@ -15,8 +24,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import and_, delete, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from engine.scheduling.model import (
@@ -37,6 +48,7 @@ from models import (
     MeetingRequest,
     MeetingSeat,
     MeetingStatus,
+    Participant,
     TimeSlot,
     WaitlistEntry,
     WaitlistStatus,
@@ -121,25 +133,130 @@ def mark_no_show(session: Session, event: Event, meeting_id: int, *, now: dateti
     meeting = get_meeting(session, event, meeting_id)
     people = (meeting.participant_a_id, meeting.participant_b_id)
     if meeting.status is MeetingStatus.NO_SHOW:
-        return ChangeResult(event.slug, False, meeting.id, people, "already a no-show; nothing to do")
-    if meeting.status not in (MeetingStatus.SCHEDULED, MeetingStatus.CHECKED_IN):
+        result = ChangeResult(event.slug, False, meeting.id, people, "already a no-show; nothing to do")
+    elif meeting.status not in (MeetingStatus.SCHEDULED, MeetingStatus.CHECKED_IN):
         raise ConflictError(f"meeting {meeting_id} is {meeting.status.value}; it cannot be a no-show")
-    _release(session, meeting, MeetingStatus.NO_SHOW, "no-show", now)
-    _fact(session, event, meeting, "rueda.meeting.missed", now)
-    return ChangeResult(event.slug, True, meeting.id, people, f"meeting {meeting_id} marked a no-show")
+    else:
+        _release(session, meeting, MeetingStatus.NO_SHOW, "no-show", now)
+        _fact(session, event, meeting, "rueda.meeting.missed", now)
+        result = ChangeResult(event.slug, True, meeting.id, people, f"meeting {meeting_id} marked a no-show")
+    settle_meetings(session, event, now=now)
+    return result
 
 
-def check_in(session: Session, event: Event, meeting_id: int, *, now: datetime) -> ChangeResult:
-    meeting = get_meeting(session, event, meeting_id)
-    people = (meeting.participant_a_id, meeting.participant_b_id)
-    if meeting.status in (MeetingStatus.CHECKED_IN, MeetingStatus.HELD):
-        return ChangeResult(event.slug, False, meeting.id, people, f"already {meeting.status.value}")
-    if meeting.status is not MeetingStatus.SCHEDULED:
-        raise ConflictError(f"meeting {meeting_id} is {meeting.status.value}; it cannot be checked in")
+def _check_in(session: Session, event: Event, meeting: Meeting, now: datetime) -> None:
     meeting.status, meeting.updated_at = MeetingStatus.CHECKED_IN, now
     session.add(meeting)
     _fact(session, event, meeting, "rueda.meeting.checked_in", now)
-    return ChangeResult(event.slug, True, meeting.id, people, f"meeting {meeting_id} checked in")
+
+
+def check_in(session: Session, event: Event, meeting_id: int, *, now: datetime) -> ChangeResult:
+    """Both sides are at the table (the desk's per-meeting button)."""
+    meeting = get_meeting(session, event, meeting_id)
+    people = (meeting.participant_a_id, meeting.participant_b_id)
+    if meeting.status in (MeetingStatus.CHECKED_IN, MeetingStatus.HELD):
+        result = ChangeResult(event.slug, False, meeting.id, people, f"already {meeting.status.value}")
+    elif meeting.status is not MeetingStatus.SCHEDULED:
+        raise ConflictError(f"meeting {meeting_id} is {meeting.status.value}; it cannot be checked in")
+    else:
+        _check_in(session, event, meeting, now)
+        result = ChangeResult(event.slug, True, meeting.id, people, f"meeting {meeting_id} checked in")
+    settle_meetings(session, event, now=now)
+    return result
+
+
+def arrive(session: Session, event: Event, participant_id: int, *, now: datetime) -> ChangeResult:
+    """The participant arrived at the desk (QR code or name search). Their scheduled meetings whose
+    counterpart has arrived too, and whose slot has not ended, are checked in. Arriving twice keeps
+    the first time."""
+    person = session.get(Participant, participant_id)
+    if person is None or person.event_id != event.id:
+        raise NotFoundError(f"no participant {participant_id} in event {event.slug!r}")
+    if person.arrived_at is not None:
+        result = ChangeResult(event.slug, False, None, (participant_id,), "already arrived; nothing to do")
+    else:
+        person.arrived_at = person.updated_at = now
+        session.add(person)
+        other = aliased(Participant)
+        rows = session.exec(
+            select(Meeting)
+            .join(TimeSlot, col(TimeSlot.id) == col(Meeting.slot_id))
+            .join(
+                other,
+                or_(
+                    and_(
+                        col(Meeting.participant_a_id) == participant_id,
+                        col(other.id) == col(Meeting.participant_b_id),
+                    ),
+                    and_(
+                        col(Meeting.participant_b_id) == participant_id,
+                        col(other.id) == col(Meeting.participant_a_id),
+                    ),
+                ),
+            )
+            .where(
+                Meeting.event_id == event.id,
+                Meeting.status == MeetingStatus.SCHEDULED,
+                col(other.arrived_at).is_not(None),
+                col(TimeSlot.ends_at) > now,
+            )
+            .order_by(col(Meeting.id))
+        ).all()
+        for meeting in rows:
+            _check_in(session, event, meeting, now)
+        result = ChangeResult(
+            event.slug,
+            True,
+            None,
+            (participant_id,),
+            f"participant {participant_id} arrived; {len(rows)} meetings checked in",
+        )
+    settle_meetings(session, event, now=now)
+    return result
+
+
+def _unsettled(event: Event, now: datetime | None) -> Any:
+    host, visitor = aliased(Participant), aliased(Participant)
+    query = (
+        select(Meeting)
+        .join(TimeSlot, col(TimeSlot.id) == col(Meeting.slot_id))
+        .join(host, col(host.id) == col(Meeting.participant_a_id))
+        .join(visitor, col(visitor.id) == col(Meeting.participant_b_id))
+        .where(
+            Meeting.event_id == event.id,
+            or_(
+                col(Meeting.status) == MeetingStatus.CHECKED_IN,
+                and_(
+                    col(Meeting.status) == MeetingStatus.SCHEDULED,
+                    col(host.arrived_at) <= col(TimeSlot.ends_at),
+                    col(visitor.arrived_at) <= col(TimeSlot.ends_at),
+                ),
+            ),
+        )
+        .order_by(col(Meeting.id))
+    )
+    return query if now is None else query.where(col(TimeSlot.ends_at) <= now)
+
+
+def has_unsettled_meetings(session: Session, event: Event, *, now: datetime) -> bool:
+    """Whether `settle_meetings` would change anything (a read, for pages that read figures)."""
+    return session.exec(_unsettled(event, now).limit(1)).first() is not None
+
+
+def settle_meetings(
+    session: Session, event: Event, *, now: datetime, event_over: bool = False
+) -> tuple[int, ...]:
+    """Mark held every meeting that took place: checked in, or scheduled with both sides arrived
+    before its slot ended, and whose slot ended by `now` (any slot, once `event_over`). No-show
+    and cancelled meetings are never touched; a second call changes nothing. Returns the ids."""
+    held = list(session.exec(_unsettled(event, None if event_over else now)).all())
+    for meeting in held:
+        meeting.status, meeting.updated_at = MeetingStatus.HELD, now
+        session.add(meeting)
+        _fact(session, event, meeting, "rueda.meeting.held", now)
+    if held:
+        session.flush()
+    return tuple(m.id or 0 for m in held)
 
 
 def current_schedule(

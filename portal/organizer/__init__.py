@@ -78,7 +78,15 @@ from services.erasure import (
     refuse_erasure,
 )
 from services.event_setup import SetupError, setup_values, text_field, update_setup
-from services.onsite import ChangeResult, check_in, get_meeting, mark_no_show
+from services.onsite import (
+    ChangeResult,
+    arrive,
+    check_in,
+    get_meeting,
+    has_unsettled_meetings,
+    mark_no_show,
+    settle_meetings,
+)
 from services.portal_accounts import session_is_current
 from services.ratelimit import RateLimit
 
@@ -204,6 +212,7 @@ def dashboard(
     tables_from: Annotated[int, Query(ge=1, le=100_000)] = 1,
     who: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
+    _settle(request, slug)
     user = _user(request, db)
     assert user.id is not None
     access = _access(db, user.id, slug)
@@ -226,6 +235,20 @@ def dashboard(
             "steps": steps_for(event.status),
         },
     )
+
+
+def _settle(request: Request, slug: str) -> None:
+    """Meetings whose slot has ended are held before the figures are read (docs/portal.md): one
+    indexed read, and a write only when there is something to settle. Runs before the page's read
+    session is first used (on SQLite that session would hold the lock this write needs)."""
+    user_id, now = _user_id(request), utc_now()
+
+    def pending(session: Session) -> bool:
+        return has_unsettled_meetings(session, _access(session, user_id, slug).event, now=now)
+
+    if run_read(request, pending):
+        run_write(request, lambda s: settle_meetings(s, _access(s, user_id, slug).event, now=now))
+        emit_facts(request)
 
 
 @router.get("/events/{slug}/setup", response_class=HTMLResponse)
@@ -409,6 +432,22 @@ def meeting_no_show(
     request: Request, slug: str, meeting_id: Id, participant_id: Annotated[int, Form(ge=1, le=2**31 - 1)]
 ) -> Response:
     return _meeting_action(request, slug, meeting_id, participant_id, "no-show")
+
+
+@router.post("/events/{slug}/participants/{participant_id}/arrive")
+def participant_arrive(request: Request, slug: str, participant_id: Id) -> Response:
+    """The desk's "Checked in (arrived)": the participant is here (staff role is enough)."""
+    user_id = _user_id(request)
+
+    def work(session: Session) -> ChangeResult:
+        return arrive(session, _access(session, user_id, slug).event, participant_id, now=utc_now())
+
+    result = run_write(request, work)
+    emit_facts(request)
+    log.info("user %d: %s", user_id, result.detail)
+    message = "Arrival recorded." if result.changed else "This participant had already arrived."
+    request.session["flash"] = _(request, message)
+    return redirect(f"/organizer/events/{slug}/checkin/{participant_id}")
 
 
 @router.get("/events/{slug}/privacy", response_class=HTMLResponse)

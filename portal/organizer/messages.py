@@ -195,6 +195,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "los datos del destinatario se eliminaron a su pedido",
         "os dados do destinatário foram excluídos a seu pedido",
     ),
+    "Checked in (arrived)": ("Llegó (registrar llegada)", "Chegou (registrar chegada)"),
+    "Arrived at {time}": ("Llegó a las {time}", "Chegou às {time}"),
+    "Not arrived yet.": ("Aún no ha llegado.", "Ainda não chegou."),
+    "Arrival recorded.": ("Llegada registrada.", "Chegada registrada."),
+    "This participant had already arrived.": (
+        "La llegada de este participante ya estaba registrada.",
+        "A chegada deste participante já estava registrada.",
+    ),
     "Data deletion requests": ("Solicitudes de eliminación de datos", "Pedidos de exclusão de dados"),
     "Participants ask from their page to have their data deleted. Carrying a request out anonymises them everywhere in this event and cannot be undone; figures that name nobody are kept. Refusing needs a legal reason, which the participant is told.": (
         "Los participantes piden desde su página que se eliminen sus datos. Atender una solicitud los anonimiza en todo este evento y no se puede deshacer; se conservan las cifras que no nombran a nadie. Rechazarla exige una razón legal, que se comunica al participante.",

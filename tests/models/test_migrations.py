@@ -23,7 +23,7 @@ def test_migrated_schema_matches_the_models(engine: Engine) -> None:
 
 def test_upgrade_is_idempotent_and_downgrade_round_trips(db_url: str, engine: Engine) -> None:
     upgrade_database(db_url)
-    assert current_revision(engine) == head_revision() == "0004"
+    assert current_revision(engine) == head_revision() == "0005"
     command.downgrade(alembic_config(db_url), "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     upgrade_database(db_url)
