@@ -28,7 +28,11 @@ byte-identical copy with the same Message-ID, which mail clients collapse; a los
 A row found in flight a second time, after MAX_IN_FLIGHT_STOPS claims, is a dead letter (failed):
 whatever stops its sender, it no longer holds its batch for a lease at every try.
 
-Cost: queue is one INSERT; claim two SELECTs and one UPDATE per batch; each mark one UPDATE by key.
+Waking the sender: `queue_message` tells the reminder clock, through `notifications.wakeup`, that a
+row will exist once the transaction commits (NOTIFY on PostgreSQL, a FIFO poked after commit on
+SQLite), so mail queued by the portal's process goes out within a second, not after `max_sleep`.
+
+Cost: queue is one INSERT (plus, once per transaction on PostgreSQL, one `pg_notify`); claim two SELECTs and one UPDATE per batch; each mark one UPDATE by key.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from models import Notification, NotificationStatus, UTCDateTime
+from notifications import wakeup
 from notifications.catalog import (
     LANGUAGES,
     Audience,
@@ -172,7 +177,10 @@ def queue_message(
         .returning(col(Notification.id))
     )
     # RETURNING, not rowcount: the driver's rowcount for an ORM-enabled insert is not reliable.
-    return session.connection().execute(statement).first() is not None
+    queued = session.connection().execute(statement).first() is not None
+    if queued:
+        wakeup.notify_queued(session)  # the reminder clock sends it once this transaction commits
+    return queued
 
 
 def _claimable(now: datetime) -> Any:
