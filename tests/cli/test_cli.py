@@ -79,7 +79,7 @@ def test_commands_before_db_upgrade_say_what_to_run(runner: CliRunner) -> None:
     assert result.exit_code == 1
     assert (
         result.output.strip()
-        == "error: the database has no schema; this version needs 0003: run `rueda db upgrade`"
+        == "error: the database has no schema; this version needs 0005: run `rueda db upgrade`"
     )
 
 
