@@ -15,9 +15,12 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
+from config.settings import SmtpSettings
 from models import Event, Participant
 from models.schemas import EventDefinition, ParticipantImport
 from models.text import TextError, clean_text
+from notifications.dispatcher import dispatch_due
+from notifications.sink import MailSink
 from services.errors import DomainError
 from services.files import parse_model, read_mapping_file
 from tests.factories import event_definition
@@ -183,3 +186,36 @@ def test_an_event_file_nested_too_deeply_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(DomainError) as refused:
         read_mapping_file(path)
     assert str(refused.value) == f"{path}: cannot parse: nested too deeply"
+
+
+@pytest.mark.integration
+def test_after_hostile_registrations_and_profiles_mail_still_goes_out(
+    portal: Portal, smtp: SmtpSettings, sink: MailSink
+) -> None:
+    """Issue 13's standing property for the registration and profile doors: after any refused
+    input, the dispatcher still delivers an unrelated message."""
+    from tests.portal.helpers import latest_link, post_form, sign_in
+
+    open_event(portal.engine)
+    with portal.client() as client:
+        assert register(client, "rueda-test", registration_form("ana@cafe.example")).status_code == 200
+        sign_in(client, latest_link(portal.engine, "ana@cafe.example"))
+
+        @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(field=st.sampled_from(["full_name", "organization", "job_title"]), case=hostile())
+        def refused(field: str, case: tuple[str, str, int]) -> None:
+            text, _, _ = case
+            with portal.client() as stranger:
+                form = registration_form("bob@cafe.example", **{field: "Ab" + text})
+                assert register(stranger, "rueda-test", form).status_code == 422
+            if field != "organization":
+                profile = post_form(client, "/me", "/me", {"full_name": "Ana", field: "Ab" + text})
+                assert profile.status_code == 422
+
+        refused()
+    assert _count(portal.engine) == 1
+    report = dispatch_due(portal.engine, smtp, calendar_domain="rueda.localhost")
+    assert (report.sent, report.failed) == (1, 0)  # Ana's registration confirmation (her sign-in link)
+    assert [e.rcpt_tos for e in sink.entries()] == [["ana@cafe.example"]]
+    with Session(portal.engine) as session:
+        assert session.exec(select(Participant.full_name)).all() == ["Ana Gómez"]
