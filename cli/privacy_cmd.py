@@ -13,9 +13,11 @@ from services.erasure import (
     ErasureOutcome,
     ErasureRequest,
     carry_out_erasure,
+    erase_files,
     erasure_options,
     find_participant,
     list_erasure_requests,
+    record_files_erased,
     refuse_erasure,
 )
 from services.events import get_event_by_slug
@@ -82,6 +84,16 @@ def erase(
             )
 
         outcome = run_in_transaction(engine, work)
+        # The files after the commit: a failed erasure leaves the archive as it was.
+        now = utc_now()
+        done = erase_files(outcome, erasure_options(settings, event), now=now)
+        if done:
+            run_in_transaction(
+                engine,
+                lambda s: record_files_erased(
+                    s, get_event_by_slug(s, event), outcome.participant_id, done, now=now
+                ),
+            )
     console.print(outcome.summary())
     console.print("the confirmation email is queued; it goes out with the next dispatch")
 

@@ -224,11 +224,18 @@ def erase_from_archive(directory: Path, needles: Sequence[str], *, now: datetime
         erased = 0
         for entry in entries:
             path = directory / entry.file
-            if (
-                entry.subject == ERASED_SUBJECT
-                or not path.exists()
-                or not _mentions(path.read_bytes(), needles)
-            ):
+            if entry.subject == ERASED_SUBJECT:
+                kept.append(entry)
+                continue
+            if not path.exists():
+                # The file is gone (deleted by hand); the index line may still name the person.
+                named = _mentions(json.dumps(asdict(entry), ensure_ascii=False).encode(), needles)
+                kept.append(
+                    replace(entry, rcpt_tos=[ERASED_RECIPIENT], subject=ERASED_SUBJECT) if named else entry
+                )
+                erased += named
+                continue
+            if not _mentions(path.read_bytes(), needles):
                 kept.append(entry)
                 continue
             tombstone = (

@@ -595,8 +595,10 @@ def build_grid(
     ).all()
     at = {(m.slot_id, m.table_id): m for m in meetings}
     busy_per_slot: dict[int, int] = {}
+    active_ids = {t.id for t in tables}
     for m in meetings:
-        busy_per_slot[m.slot_id] = busy_per_slot.get(m.slot_id, 0) + 1
+        if m.table_id in active_ids:  # a meeting at a table taken out of service holds no active seat
+            busy_per_slot[m.slot_id] = busy_per_slot.get(m.slot_id, 0) + 1
     who = who.strip()[:100]
     page_size = max(1, min(page_size, 200))
     if who:

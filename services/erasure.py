@@ -18,9 +18,10 @@ Carrying out anonymises in one transaction:
   message of the event that names them has the name, address or phone replaced;
 - the free text other people wrote in the event (notes, survey comments, mission answers) that
   names them, the same way;
-- the project's mail sink archive (`notifications.sink.erase_from_archive`) and the event's report
-  folder kept by the project (removed: rebuild it with build-report; reports written elsewhere are
-  the organizer's files to delete).
+- then, after the commit (`erase_files`, recorded as `rueda.erasure.archived`), the project's mail
+  sink archive (`notifications.sink.erase_from_archive`) and the event's report folder kept by the
+  project (removed: rebuild it with build-report; reports written elsewhere are the organizer's
+  files to delete).
 
 What survives is what names nobody: meetings and their statuses, survey scores and US$ figures,
 country, region, company size and inclusion flags, HS codes. The report's counts and sums therefore do not
@@ -81,6 +82,7 @@ from services.privacy import ERASURE_FACT, erasure_requested_at
 
 ERASURE_COMPLETED = "rueda.erasure.completed"
 ERASURE_REFUSED = "rueda.erasure.refused"
+ERASURE_FILES = "rueda.erasure.archived"  # the files part, after the commit
 REASON_MIN, REASON_MAX = 10, 1000
 ERASED_TEXT = "[erased]"
 _ENDED = (EventStatus.ENDED, EventStatus.ARCHIVED)
@@ -117,6 +119,7 @@ class ErasureOptions:
 class ErasureOutcome:
     participant_id: int
     changed: dict[str, int] = field(default_factory=dict)
+    archive_needles: tuple[str, ...] = ()  # what `erase_files` looks for; never stored
 
     def count(self, what: str, n: int = 1) -> None:
         if n:
@@ -349,6 +352,38 @@ def _scrub_rows(session: Session, rows: list[Any], fields: tuple[str, ...], scru
     return changed
 
 
+def erase_files(outcome: ErasureOutcome, options: ErasureOptions, *, now: datetime) -> dict[str, int]:
+    """After the erasure committed: tombstone the archived emails that name the person and remove
+    the event's stored report (rebuilt by build-report). Safe to repeat. Returns what it did."""
+    done: dict[str, int] = {}
+    if options.mail_archive is not None and options.mail_archive.is_dir():
+        done["archived emails erased"] = erase_from_archive(
+            options.mail_archive, outcome.archive_needles, now=now
+        )
+    if options.report_folder is not None and options.report_folder.is_dir():
+        done["stored report files removed (rebuild the report)"] = sum(
+            1 for p in options.report_folder.rglob("*") if p.is_file()
+        )
+        shutil.rmtree(options.report_folder)
+    for what, n in done.items():
+        outcome.count(what, n)
+    return done
+
+
+def record_files_erased(
+    session: Session, event: Event, participant_id: int, done: dict[str, int], *, now: datetime
+) -> None:
+    """The audit record of `erase_files`, next to `rueda.erasure.completed`."""
+    record_fact(
+        session,
+        ERASURE_FILES,
+        resource=f"rueda.participant.{participant_id}",
+        event_id=event.id,
+        now=now,
+        payload={"participant_id": participant_id, "changed": done},
+    )
+
+
 def carry_out_erasure(
     session: Session, event: Event, participant_id: int, *, by: str, now: datetime, options: ErasureOptions
 ) -> ErasureOutcome:
@@ -398,12 +433,14 @@ def carry_out_erasure(
             .join(TimeSlot, col(TimeSlot.id) == col(Meeting.slot_id))
             .where(Meeting.event_id == event.id)
             .where(or_(Meeting.participant_a_id == person.id, Meeting.participant_b_id == person.id))
-            .where(col(Meeting.status) == MeetingStatus.SCHEDULED)
+            .where(col(Meeting.status).in_((MeetingStatus.SCHEDULED, MeetingStatus.CHECKED_IN)))
             .where(col(TimeSlot.starts_at) > now)
         ).all()
         for meeting_id in future:
             assert meeting_id is not None
-            notices += cancel_meeting(session, event, meeting_id, reason="erasure", now=now).notices
+            notices += cancel_meeting(
+                session, event, meeting_id, reason="erasure", now=now, even_if_checked_in=True
+            ).notices
         outcome.count("meetings cancelled", len(future))
         waiting = session.exec(
             select(WaitlistEntry)
@@ -500,7 +537,8 @@ def carry_out_erasure(
     outcome.count("own outbox messages anonymised", len(own))
     others_messages = [m for m in messages if m.participant_id != person.id]
     outcome.count(
-        "other outbox messages naming them", _scrub_rows(session, others_messages, ("context",), scrubber)
+        "other outbox messages naming them",
+        _scrub_rows(session, others_messages, ("context",), others_scrubber),
     )
 
     # What other people wrote about them.
@@ -520,14 +558,10 @@ def carry_out_erasure(
     written += _scrub_rows(session, list(mission), ("answers",), others_scrubber)
     outcome.count("other people's free text naming them", written)
 
-    if options.mail_archive is not None and options.mail_archive.is_dir():
-        outcome.count(
-            "archived emails erased", erase_from_archive(options.mail_archive, scrubber.needles, now=now)
-        )
-    if options.report_folder is not None and options.report_folder.is_dir():
-        removed = sum(1 for p in options.report_folder.rglob("*") if p.is_file())
-        shutil.rmtree(options.report_folder)
-        outcome.count("stored report files removed (rebuild the report)", removed)
+    # The files the project keeps are erased after the commit (`erase_files`): a rolled-back
+    # erasure must not have rewritten the archive, and the archive is not read under the write lock.
+    # The archive is searched for the address and phone always, for the name when it is unique.
+    outcome.archive_needles = tuple(others_scrubber.needles)
 
     record_fact(
         session,

@@ -49,6 +49,7 @@ from models import (
     MeetingSeat,
     MeetingStatus,
     Participant,
+    ParticipantStatus,
     TimeSlot,
     WaitlistEntry,
     WaitlistStatus,
@@ -110,14 +111,27 @@ def _fact(session: Session, event: Event, meeting: Meeting, name: str, now: date
 
 
 def cancel_meeting(
-    session: Session, event: Event, meeting_id: int, *, reason: str | None, now: datetime
+    session: Session,
+    event: Event,
+    meeting_id: int,
+    *,
+    reason: str | None,
+    now: datetime,
+    even_if_checked_in: bool = False,
 ) -> ChangeResult:
     """Cancel a scheduled meeting; its seat goes back to the waiting list (rueda.meeting.cancelled)."""
     meeting = get_meeting(session, event, meeting_id)
     people = (meeting.participant_a_id, meeting.participant_b_id)
     if meeting.status is MeetingStatus.CANCELLED:
         return ChangeResult(event.slug, False, meeting.id, people, "already cancelled; nothing to do")
-    if meeting.status is not MeetingStatus.SCHEDULED:
+    # A checked-in meeting is under way: the desk marks a no-show instead. Only an erasure cancels
+    # one (`even_if_checked_in`), for a later slot the person's arrival had checked in ahead.
+    allowed = (
+        (MeetingStatus.SCHEDULED, MeetingStatus.CHECKED_IN)
+        if even_if_checked_in
+        else (MeetingStatus.SCHEDULED,)
+    )
+    if meeting.status not in allowed:
         raise ConflictError(
             f"meeting {meeting_id} is {meeting.status.value}; only a scheduled meeting can be cancelled"
         )
@@ -172,6 +186,10 @@ def arrive(session: Session, event: Event, participant_id: int, *, now: datetime
     person = session.get(Participant, participant_id)
     if person is None or person.event_id != event.id:
         raise NotFoundError(f"no participant {participant_id} in event {event.slug!r}")
+    if person.status not in (ParticipantStatus.REGISTERED, ParticipantStatus.CONFIRMED):
+        raise ConflictError(
+            f"participant {participant_id} is {person.status.value}; they have no meetings to attend"
+        )
     if person.arrived_at is not None:
         result = ChangeResult(event.slug, False, None, (participant_id,), "already arrived; nothing to do")
     else:
@@ -215,7 +233,7 @@ def arrive(session: Session, event: Event, participant_id: int, *, now: datetime
     return result
 
 
-def _unsettled(event: Event, now: datetime | None) -> Any:
+def _unsettled(event: Event, now: datetime, *, event_over: bool = False) -> Any:
     host, visitor = aliased(Participant), aliased(Participant)
     query = (
         select(Meeting)
@@ -235,7 +253,9 @@ def _unsettled(event: Event, now: datetime | None) -> Any:
         )
         .order_by(col(Meeting.id))
     )
-    return query if now is None else query.where(col(TimeSlot.ends_at) <= now)
+    # Once the event is over, a slot still running when it ended counts; one that never began does
+    # not (an event ended early holds nothing of its afternoon).
+    return query.where(col(TimeSlot.starts_at if event_over else TimeSlot.ends_at) <= now)
 
 
 def has_unsettled_meetings(session: Session, event: Event, *, now: datetime) -> bool:
@@ -247,9 +267,9 @@ def settle_meetings(
     session: Session, event: Event, *, now: datetime, event_over: bool = False
 ) -> tuple[int, ...]:
     """Mark held every meeting that took place: checked in, or scheduled with both sides arrived
-    before its slot ended, and whose slot ended by `now` (any slot, once `event_over`). No-show
+    before its slot ended, and whose slot ended by `now` (once `event_over`: began by `now`). No-show
     and cancelled meetings are never touched; a second call changes nothing. Returns the ids."""
-    held = list(session.exec(_unsettled(event, None if event_over else now)).all())
+    held = list(session.exec(_unsettled(event, now, event_over=event_over)).all())
     for meeting in held:
         meeting.status, meeting.updated_at = MeetingStatus.HELD, now
         session.add(meeting)

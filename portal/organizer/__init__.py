@@ -73,8 +73,10 @@ from services.erasure import (
     ErasureOutcome,
     ErasureRequest,
     carry_out_erasure,
+    erase_files,
     erasure_options,
     list_erasure_requests,
+    record_files_erased,
     refuse_erasure,
 )
 from services.event_setup import SetupError, setup_values, text_field, update_setup
@@ -510,6 +512,16 @@ def privacy_erase(
         )
 
     outcome = run_write(request, work)
+    # The archive and the stored report after the commit: a failed erasure leaves them as they were.
+    now = utc_now()
+    done = erase_files(outcome, erasure_options(settings, slug), now=now)
+    if done:
+        run_write(
+            request,
+            lambda s: record_files_erased(
+                s, _access(s, user_id, slug, MemberRole.ORGANIZER).event, participant_id, done, now=now
+            ),
+        )
     emit_facts(request)
     log.info("user %d: %s", user_id, outcome.summary())
     request.session["flash"] = _(

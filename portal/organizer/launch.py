@@ -37,7 +37,7 @@ STEP_STATUSES: dict[str, tuple[EventStatus, ...]] = {
     "close-registration": (EventStatus.DRAFT, EventStatus.REGISTRATION_OPEN),
     "compute-matches": (EventStatus.REGISTRATION_CLOSED,),
     "close-requests": (EventStatus.REQUESTS_OPEN,),
-    "build-schedule": (EventStatus.REQUESTS_CLOSED,),
+    "build-schedule": (EventStatus.REQUESTS_CLOSED, EventStatus.SCHEDULED),  # scheduled: publishes
     "publish-agendas": (EventStatus.PUBLISHED,),
     "end-event": (EventStatus.SCHEDULED, EventStatus.PUBLISHED),
     "build-report": (EventStatus.ENDED, EventStatus.ARCHIVED),

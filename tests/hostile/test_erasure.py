@@ -105,3 +105,36 @@ def test_no_table_names_an_erased_person(
     # The whole-word rule keeps the words around the name.
     assert request.note is not None and request.note.endswith(f". Call [erased]. Banana{n}")
     assert request.note.startswith(f"Met Erased participant {person_id}, or ")
+
+
+def test_a_namesake_keeps_their_name_in_their_own_mail(sqlite_engine: Engine) -> None:
+    """Two participants called Ana Gómez: erasing one replaces the name only in her own rows; the
+    other's queued email still greets her by it (her address and phone are unique: those go)."""
+    with transaction(sqlite_engine) as session:
+        event = make_event(session, NOW, slug="namesakes")
+        erased = make_participant(session, event, NOW, "ana1@erasure.example", full_name="Ana Gómez")
+        kept = make_participant(session, event, NOW, "ana2@erasure.example", full_name="Ana Gómez")
+        assert event.id is not None and erased.id is not None and kept.id is not None
+        session.add(
+            Notification(
+                event_id=event.id,
+                kind="login.requested",
+                participant_id=kept.id,
+                recipient_email="ana2@erasure.example",
+                language="es",
+                context={"recipient": {"name": "Ana Gómez"}, "note": "ana1@erasure.example wrote"},
+                idempotency_key="namesake-1",
+                message_id="<namesake-1@rueda>",
+                due_at=NOW,
+                created_at=NOW,
+            )
+        )
+        session.flush()
+        outcome = carry_out_erasure(session, event, erased.id, by="dpo", now=NOW, options=OPTIONS)
+        assert outcome.changed["namesakes whose text keeps the name"] == 1
+        assert "Ana Gómez" not in outcome.archive_needles
+        row = session.exec(select(Notification).where(Notification.idempotency_key == "namesake-1")).one()
+        assert row.context == {
+            "recipient": {"name": "Ana Gómez"},
+            "note": f"erased-{erased.id}@erased.invalid wrote",
+        }

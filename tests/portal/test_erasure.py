@@ -233,7 +233,10 @@ def test_erasure_and_refusal_through_the_portal(
         assert (done["participant_id"], done["by"]) == (ana_id, "dpo@camara.example")
         assert done["changed"]["participant anonymised"] == 1
         assert done["changed"]["organization anonymised"] == 1
-        assert done["changed"]["archived emails erased"] == 1
+        assert facts["rueda.erasure.archived"] == {
+            "participant_id": ana_id,
+            "changed": {"archived emails erased": 1},
+        }
         assert done["changed"]["sign-in links deleted"] >= 1
         sent = session.exec(
             select(Notification.recipient_email).where(Notification.kind == "privacy.erasure-decided")

@@ -42,7 +42,8 @@ def expected(
         both = host in arrivals and visitor in arrivals and max(arrivals[host], arrivals[visitor]) <= ends
         if key in no_shows:
             result[key] = MeetingStatus.NO_SHOW
-        elif both and (event_over or ends <= settled_at):
+        # Ending the event holds the slots that began by then; a slot that never began is not held.
+        elif both and (ends <= settled_at or (event_over and ends - timedelta(minutes=30) <= settled_at)):
             result[key] = MeetingStatus.HELD
         elif both:
             result[key] = MeetingStatus.CHECKED_IN

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -282,3 +282,41 @@ def test_arrival_after_a_slot_ended_does_not_make_its_meeting_held(engine: Engin
         assert settle_meetings(session, event, now=AFTER_THE_DAY) == ()
         assert end_event(session, event, now=AFTER_THE_DAY).changed is True
     assert statuses(engine, day) == dict.fromkeys(MEETINGS, MeetingStatus.SCHEDULED)
+
+
+def test_ending_early_holds_no_slot_that_never_began(engine: Engine, day: Day) -> None:
+    """Everyone arrives before the day; the event is ended during d1s01: its meetings are held,
+    d1s02's (which never began) stay checked in, not held."""
+    early = datetime(2027, 5, 19, 12, 30, tzinfo=UTC)
+    with transaction(engine) as session:
+        event = session.get(Event, day.event_id)
+        assert event is not None
+        for who in day.people:
+            arrive(session, event, day.people[who], now=early)
+        assert end_event(session, event, now=datetime(2027, 5, 19, 13, 10, tzinfo=UTC)).changed is True
+    assert statuses(engine, day) == {
+        "M1": MeetingStatus.HELD,
+        "M3": MeetingStatus.HELD,
+        "M2": MeetingStatus.CHECKED_IN,
+        "M4": MeetingStatus.CHECKED_IN,
+    }
+
+
+def test_an_erased_participant_leaves_the_meetings_their_arrival_checked_in(engine: Engine, day: Day) -> None:
+    """B1 and S2 arrive (so d1s02's B1 × S2 is checked in ahead); B1 is erased before d1s02 begins:
+    that meeting is cancelled, not kept for settling; an erased person cannot arrive again."""
+    from services.erasure import ErasureOptions, carry_out_erasure
+    from services.errors import ConflictError
+
+    morning = datetime(2027, 5, 19, 12, 30, tzinfo=UTC)
+    options = ErasureOptions(agenda_url="http://127.0.0.1/agenda", first_meeting_lead=timedelta(minutes=30))
+    with transaction(engine) as session:
+        event = session.get(Event, day.event_id)
+        assert event is not None
+        arrive(session, event, day.people["B1"], now=morning)
+        arrive(session, event, day.people["S2"], now=morning)
+        carry_out_erasure(session, event, day.people["B1"], by="dpo", now=morning, options=options)
+        with pytest.raises(ConflictError, match="is withdrawn; they have no meetings to attend"):
+            arrive(session, event, day.people["B1"], now=morning)
+    found = statuses(engine, day)
+    assert (found["M1"], found["M2"]) == (MeetingStatus.CANCELLED, MeetingStatus.CANCELLED)

@@ -125,7 +125,7 @@ def test_each_status_shows_only_the_steps_that_apply() -> None:
         "registration_closed": ["compute-matches"],
         "requests_open": ["close-requests"],
         "requests_closed": ["build-schedule"],
-        "scheduled": ["end-event"],
+        "scheduled": ["build-schedule", "end-event"],
         "published": ["publish-agendas", "end-event"],
         "ended": ["build-report"],
         "archived": ["build-report"],
