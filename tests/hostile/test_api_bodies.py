@@ -25,6 +25,12 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func
 from sqlmodel import Session, SQLModel, select
 
+from config.settings import SmtpSettings
+from models import Notification
+from notifications.dispatcher import dispatch_due
+from notifications.sink import MailSink
+from tests.notifications.seed import Seeded as NotificationSeed
+from tests.notifications.seed import queue_sample
 from tests.portal.api.seed import Seeded, seed
 from tests.portal.conftest import Portal
 
@@ -178,3 +184,37 @@ def test_generated_bodies_get_a_201_or_a_4xx_naming_the_field_and_refusals_write
         detail = payload["detail"]
         assert isinstance(detail, str)
         assert DOMAIN_MESSAGE.match(detail) or detail == PARSE_MESSAGE, detail
+
+
+def test_after_generated_api_bodies_mail_still_goes_out(
+    api_portal: Portal, seeded: Seeded, smtp: SmtpSettings, sink: MailSink, now: datetime
+) -> None:
+    """Issue 13's standing property for the API door: after any body, accepted or refused, the
+    dispatcher delivers every message (the requests' notifications and an unrelated sign-in link)."""
+    headers = {"Authorization": f"Bearer {seeded.tokens['ana']}", "Content-Type": "application/json"}
+
+    @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(case=request_bodies())
+    def post(case: tuple[bytes, dict[str, Any] | None]) -> None:
+        with api_portal.client() as client:
+            assert client.post(URL, content=case[0], headers=headers).status_code in (201, 400, 404, 409, 422)
+
+    post()
+    with Session(api_portal.engine) as session:
+        key = queue_sample(
+            session,
+            NotificationSeed(seeded.event_a, [seeded.people["S1"]]),
+            kind="login.requested",
+            index=0,
+            due_at=now,
+            now=now,
+        )
+        session.commit()
+        pending = int(session.exec(select(func.count()).select_from(Notification)).one())
+    report = dispatch_due(api_portal.engine, smtp, calendar_domain="rueda.localhost", clock=lambda: now)
+    assert (report.sent, report.failed) == (pending, 0)
+    with Session(api_portal.engine) as session:
+        message_id = session.exec(
+            select(Notification.message_id).where(Notification.idempotency_key == key)
+        ).one()
+    assert message_id in {e.message_id for e in sink.entries()}
