@@ -37,7 +37,7 @@ from email.policy import compat32
 from email.policy import default as default_policy
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope
@@ -50,15 +50,14 @@ ERASED_RECIPIENT = "erased@erased.invalid"
 
 
 @contextmanager
-def _folder_lock(directory: Path) -> Iterator[None]:
-    """An exclusive lock on the folder across processes: the sink appending to the index and an
-    erasure rewriting it never interleave."""
-    with (directory / LOCK_NAME).open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _locked(handle: IO[str]) -> Iterator[None]:
+    """An exclusive lock on the folder across processes (on its lock file, open as `handle`): the
+    sink appending to the index and an erasure rewriting it never interleave."""
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,32 +85,42 @@ class Mailbox:
         self._copies = Counter(e.message_id for e in entries)
         # compat32 headers: several times cheaper than the default policy, and enough for an index.
         self._parser = BytesHeaderParser(policy=compat32)
+        # Opened at the first message and kept: `store` runs for every message, and only locks.
+        self._lock_file: IO[str] | None = None
+
+    def close(self) -> None:
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
 
     def store(self, raw: bytes, *, mail_from: str, rcpt_tos: list[str], now: datetime) -> SinkEntry:
         headers = self._parser.parsebytes(raw)
         message_id = str(headers.get("Message-ID", "")).strip()
         subject = str(make_header(decode_header(headers.get("Subject", ""))))
-        with self._lock, _folder_lock(self.directory):
-            self._seq += 1
-            self._copies[message_id] += 1
-            seq, copy = self._seq, self._copies[message_id]
-            name = f"{seq:08d}.eml"
-            temporary = self.directory / f".{name}.tmp"
-            temporary.write_bytes(raw)
-            temporary.replace(self.directory / name)
-            entry = SinkEntry(
-                seq=seq,
-                received_at=now.isoformat(),
-                message_id=message_id,
-                mail_from=mail_from,
-                rcpt_tos=rcpt_tos,
-                subject=subject,
-                file=name,
-                size=len(raw),
-                copy=copy,
-            )
-            with (self.directory / INDEX_NAME).open("a", encoding="utf-8") as index:
-                index.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
+        with self._lock:
+            if self._lock_file is None:
+                self._lock_file = (self.directory / LOCK_NAME).open("a")
+            with _locked(self._lock_file):
+                self._seq += 1
+                self._copies[message_id] += 1
+                seq, copy = self._seq, self._copies[message_id]
+                name = f"{seq:08d}.eml"
+                temporary = self.directory / f".{name}.tmp"
+                temporary.write_bytes(raw)
+                temporary.replace(self.directory / name)
+                entry = SinkEntry(
+                    seq=seq,
+                    received_at=now.isoformat(),
+                    message_id=message_id,
+                    mail_from=mail_from,
+                    rcpt_tos=rcpt_tos,
+                    subject=subject,
+                    file=name,
+                    size=len(raw),
+                    copy=copy,
+                )
+                with (self.directory / INDEX_NAME).open("a", encoding="utf-8") as index:
+                    index.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
         return entry
 
 
@@ -182,6 +191,7 @@ class MailSink:
 
     def stop(self) -> None:
         self._controller.stop()
+        self.mailbox.close()
 
     def __enter__(self) -> MailSink:
         return self.start()
@@ -218,7 +228,7 @@ def erase_from_archive(directory: Path, needles: Sequence[str], *, now: datetime
     needles = [n for n in needles if len(n.strip()) >= 3]
     if not needles or not (directory / INDEX_NAME).exists():
         return 0
-    with _folder_lock(directory):
+    with (directory / LOCK_NAME).open("a") as lock_file, _locked(lock_file):
         entries = read_index(directory)
         kept: list[SinkEntry] = []
         erased = 0

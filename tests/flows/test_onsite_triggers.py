@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from cli.stack import Stack
@@ -21,20 +22,21 @@ from tests.services.test_onsite import ONE_HOUR
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def test_cancellation_triggers_refill_from_the_waiting_list(stack: Stack) -> None:
-    from prefect.deployments import run_deployment
-
-    from models import MeetingRequest, RequestOrigin, RequestPriority, RequestStatus
+def _scheduled_desk_event(engine: Engine, slug: str, tables: list[str], staff: str | None = None) -> Meeting:
+    """One buyer hosting at the first table and three sellers whose accepted requests do not all
+    fit (one waits), scheduled; `staff` gets the staff role. Returns the first meeting."""
+    from models import MeetingRequest, MemberRole, RequestOrigin, RequestPriority, RequestStatus
+    from services.accounts import create_user, grant_role
     from tests.factories import make_event, make_participant
+    from tests.portal.api.seed import PASSWORD
 
-    engine = make_engine(os.environ["RUEDA_DATABASE__URL"])
     with transaction(engine) as session:
-        event = make_event(session, NOW, slug="desk-rueda", schedule=ONE_HOUR, tables=["D1", "D2"])
+        event = make_event(session, NOW, slug=slug, schedule=ONE_HOUR, tables=tables)
         buyer = make_participant(
-            session, event, NOW, "bea@buyer.us", role="buyer", country="US", host_table="D1"
+            session, event, NOW, f"buyer@{slug}.us", role="buyer", country="US", host_table=tables[0]
         )
         for n in (1, 2, 3):
-            seller = make_participant(session, event, NOW, f"s{n}@cafe.co", organization=f"Café {n}")
+            seller = make_participant(session, event, NOW, f"s{n}@{slug}.co", organization=f"Café {slug} {n}")
             session.add(
                 MeetingRequest(
                     event_id=event.id,
@@ -48,13 +50,23 @@ def test_cancellation_triggers_refill_from_the_waiting_list(stack: Stack) -> Non
             )
         event.status = EventStatus.REQUESTS_CLOSED
         session.add(event)
+        if staff is not None:
+            user = create_user(session, email=staff, full_name="Desk", password=PASSWORD, now=NOW)
+            grant_role(session, user, event, MemberRole.STAFF)
     with transaction(engine) as session:
-        build_schedule(session, get_event_by_slug(session, "desk-rueda"), now=NOW, time_limit=2, seed=0)
-        event_id = get_event_by_slug(session, "desk-rueda").id
-        victim = session.exec(
-            select(Meeting).where(Meeting.event_id == event_id).order_by(Meeting.id)
-        ).first()  # type: ignore[arg-type]
-        assert victim is not None and victim.id is not None
+        build_schedule(session, get_event_by_slug(session, slug), now=NOW, time_limit=2, seed=0)
+        event_id = get_event_by_slug(session, slug).id
+        first = session.exec(select(Meeting).where(Meeting.event_id == event_id).order_by(Meeting.id)).first()  # type: ignore[arg-type]
+        assert first is not None and first.id is not None
+        return first
+
+
+def test_cancellation_triggers_refill_from_the_waiting_list(stack: Stack) -> None:
+    from prefect.deployments import run_deployment
+
+    engine = make_engine(os.environ["RUEDA_DATABASE__URL"])
+    victim = _scheduled_desk_event(engine, "desk-rueda", ["D1", "D2"])
+    event_id = victim.event_id
     deployments_ready(stack)
     run = run_deployment(
         "handle-cancellation/rueda",
@@ -92,48 +104,13 @@ def test_a_desk_no_show_reaches_prefect_at_once_and_refills(stack: Stack, tmp_pa
     reconcile-events next runs."""
     import re
 
-    from models import (
-        DomainEvent,
-        DomainEventEmission,
-        MeetingRequest,
-        MemberRole,
-        RequestOrigin,
-        RequestPriority,
-        RequestStatus,
-    )
-    from services.accounts import create_user, grant_role
-    from tests.factories import make_event, make_participant
+    from models import DomainEvent, DomainEventEmission
     from tests.portal.api.seed import PASSWORD, TestClient, build_app, portal_settings
 
     assert os.environ.get("PREFECT_API_URL")
     engine = make_engine(os.environ["RUEDA_DATABASE__URL"])
-    with transaction(engine) as session:
-        event = make_event(session, NOW, slug="desk-no-show", schedule=ONE_HOUR, tables=["N1", "N2"])
-        buyer = make_participant(
-            session, event, NOW, "ben@buyer.us", role="buyer", country="US", host_table="N1"
-        )
-        for n in (1, 2, 3):
-            seller = make_participant(session, event, NOW, f"n{n}@cafe.co", organization=f"Cafetal {n}")
-            session.add(
-                MeetingRequest(
-                    event_id=event.id,
-                    requester_id=seller.id,
-                    target_id=buyer.id,
-                    priority=RequestPriority.NICE,
-                    origin=RequestOrigin.PARTICIPANT,
-                    status=RequestStatus.ACCEPTED,
-                    created_at=NOW,
-                )
-            )
-        event.status = EventStatus.REQUESTS_CLOSED
-        session.add(event)
-        user = create_user(session, email="desk@camara.example", full_name="Desk", password=PASSWORD, now=NOW)
-        grant_role(session, user, event, MemberRole.STAFF)
-    with transaction(engine) as session:
-        build_schedule(session, get_event_by_slug(session, "desk-no-show"), now=NOW, time_limit=2, seed=0)
-        event_id = get_event_by_slug(session, "desk-no-show").id
-        first = session.exec(select(Meeting).where(Meeting.event_id == event_id).order_by(Meeting.id)).first()  # type: ignore[arg-type]
-        assert first is not None and first.id is not None
+    first = _scheduled_desk_event(engine, "desk-no-show", ["N1", "N2"], staff="desk@camara.example")
+    event_id = first.event_id
     deployments_ready(stack)
     settings = portal_settings(tmp_path, os.environ["RUEDA_DATABASE__URL"])
     with TestClient(build_app(settings, engine), follow_redirects=False) as desk:
