@@ -53,11 +53,13 @@ SELLERS = [
 ]
 
 
-def _scheduled_event(engine: Engine) -> tuple[int, int]:
+def _scheduled_event(engine: Engine, tables: int = 4) -> tuple[int, int]:
     """Four buyers hosting T1-T4, seven sellers each asking three of them; the schedule built."""
 
     def setup(session: Session) -> tuple[int, int]:
-        event = make_event(session, NOW, slug="macrorrueda-demo", name="Macrorrueda Andina 2027", tables=4)
+        event = make_event(
+            session, NOW, slug="macrorrueda-demo", name="Macrorrueda Andina 2027", tables=tables
+        )
         buyers = [
             make_participant(
                 session,
@@ -151,3 +153,55 @@ def test_dashboard_and_keyboard_check_in_in_a_browser(
             )
         )
     assert statuses.count(MeetingStatus.CHECKED_IN.value) == 1
+
+
+def test_a_full_grid_page_keeps_its_slots_and_tables_in_view(
+    sqlite_engine: Engine, make_portal: Callable[..., Portal]
+) -> None:
+    """A page of 30 tables is far wider than the screen: the grid uses the window's width, scrolls
+    inside its region, and the slot column and the table row stay in view while it scrolls; no
+    cell's text is cut."""
+    from playwright.sync_api import expect, sync_playwright
+
+    _scheduled_event(sqlite_engine, tables=30)
+    portal = make_portal(sqlite_engine, login_attempts_per_window=1000)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 480}, locale="en-US")
+            page.goto(f"{portal.url}/organizer/login")
+            page.get_by_label("Email").fill("ana@organizer.org")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.keyboard.press("Enter")
+            page.wait_for_url(f"{portal.url}/organizer/")
+            page.get_by_role("link", name="Macrorrueda Andina 2027").click()
+            headers = page.locator(".schedule-grid thead th")
+            expect(headers).to_have_count(32)  # the slot, T1..T30, the empty count
+            region = page.locator(".grid-scroll")
+            box = region.bounding_box()
+            assert box is not None
+            assert box["width"] >= 1240  # 1280 less the page's padding and the scroll bar
+            sizes = region.evaluate(
+                "el => [el.scrollWidth, el.clientWidth, el.scrollHeight, el.clientHeight]"
+            )
+            assert sizes[0] > sizes[1] and sizes[2] > sizes[3]  # it scrolls both ways
+            cut = page.evaluate(
+                "() => [...document.querySelectorAll('.schedule-grid th, .schedule-grid td')]"
+                ".filter(c => c.scrollWidth > c.clientWidth).map(c => c.textContent)"
+            )
+            assert cut == []
+
+            region.evaluate("el => { el.scrollLeft = el.scrollWidth; el.scrollTop = el.scrollHeight; }")
+            page.wait_for_timeout(100)
+            after = region.bounding_box()
+            assert after is not None
+            slot_cell = page.locator(".schedule-grid tbody th").last.bounding_box()
+            table_head = headers.nth(30).bounding_box()  # T30, the last table
+            corner = headers.first.bounding_box()
+            assert slot_cell is not None and table_head is not None and corner is not None
+            assert abs(slot_cell["x"] - after["x"]) < 2  # the slot column stays at the left edge
+            assert abs(corner["y"] - after["y"]) < 2 and abs(corner["x"] - after["x"]) < 2
+            assert abs(table_head["y"] - after["y"]) < 2  # the table row stays at the top
+            assert table_head["x"] + table_head["width"] <= after["x"] + after["width"]  # T30 in full view
+        finally:
+            browser.close()
