@@ -152,35 +152,15 @@ def dispatch_due(
         report.skipped_stale += outbox.skip_stale(session, now=now)
         outbox.redact_sent_links(session)
         session.commit()
+    lane = _Lane(engine, smtp, limiter, clock, lease, connection_backoff, max_batches, calendar_domain)
     try:
         if connections == 1:
-            report.merge(
-                _run_lane(
-                    engine,
-                    smtp,
-                    worker,
-                    limiter,
-                    clock,
-                    lease,
-                    connection_backoff,
-                    max_batches,
-                    calendar_domain,
-                )
-            )
+            report.merge(_run_lane(lane, worker))
         else:
-            _run_lanes(
-                engine,
-                smtp,
-                worker,
-                limiter,
-                clock,
-                lease,
-                connection_backoff,
-                max_batches,
-                calendar_domain,
-                connections,
-                report,
-            )
+            with ThreadPoolExecutor(max_workers=connections, thread_name_prefix="smtp") as pool:
+                runs = [pool.submit(_run_lane, lane, f"{worker}/{n}") for n in range(1, connections + 1)]
+                for run in runs:
+                    report.merge(run.result())
     finally:
         # Even when a lane died (the database went away): links already sent lose their secret.
         with engine.connect() as connection, Session(bind=connection) as session:
@@ -189,57 +169,29 @@ def dispatch_due(
     return report
 
 
-def _run_lanes(
-    engine: Engine,
-    smtp: SmtpSettings,
-    worker: str,
-    limiter: RateLimiter,
-    clock: Callable[[], datetime],
-    lease: timedelta,
-    connection_backoff: timedelta,
-    max_batches: int | None,
-    calendar_domain: str,
-    connections: int,
-    report: DispatchReport,
-) -> None:
-    with ThreadPoolExecutor(max_workers=connections, thread_name_prefix="smtp") as pool:
-        lanes = [
-            pool.submit(
-                _run_lane,
-                engine,
-                smtp,
-                f"{worker}/{n}",
-                limiter,
-                clock,
-                lease,
-                connection_backoff,
-                max_batches,
-                calendar_domain,
-            )
-            for n in range(1, connections + 1)
-        ]
-        for lane in lanes:
-            report.merge(lane.result())
+@dataclass(frozen=True)
+class _Lane:
+    """What every SMTP connection of one run shares; each lane adds its own worker id."""
+
+    engine: Engine
+    smtp: SmtpSettings
+    limiter: RateLimiter
+    clock: Callable[[], datetime]
+    lease: timedelta
+    connection_backoff: timedelta
+    max_batches: int | None
+    calendar_domain: str
 
 
-def _run_lane(
-    engine: Engine,
-    smtp: SmtpSettings,
-    worker: str,
-    limiter: RateLimiter,
-    clock: Callable[[], datetime],
-    lease: timedelta,
-    connection_backoff: timedelta,
-    max_batches: int | None,
-    calendar_domain: str,
-) -> DispatchReport:
+def _run_lane(lane: _Lane, worker: str) -> DispatchReport:
     """Claim and send batches over one SMTP connection at a time until nothing is due."""
     report = DispatchReport()
+    smtp, clock, lease, max_batches = lane.smtp, lane.clock, lane.lease, lane.max_batches
     host = smtp.host or LOCAL_SINK_HOST
     sender = envelope_sender(smtp.from_address)
     # Never claim more than can be sent within half the lease at the configured rate.
     batch_size = max(1, min(smtp.batch_size, int(smtp.rate_per_second * lease.total_seconds() / 2)))
-    with engine.connect() as connection, Session(bind=connection, expire_on_commit=False) as session:
+    with lane.engine.connect() as connection, Session(bind=connection, expire_on_commit=False) as session:
         while max_batches is None or report.batches < max_batches:
             claimed_at = clock()
             batch = outbox.claim_due(session, now=claimed_at, worker=worker, limit=batch_size)
@@ -257,10 +209,10 @@ def _run_lane(
                 sender=sender,
                 worker=worker,
                 clock=clock,
-                limiter=limiter,
+                limiter=lane.limiter,
                 deadline=claimed_at + lease / 2,
-                connection_backoff=connection_backoff,
-                calendar_domain=calendar_domain,
+                connection_backoff=lane.connection_backoff,
+                calendar_domain=lane.calendar_domain,
                 report=report,
             ):
                 break
