@@ -97,9 +97,16 @@ def build_email(
     message_id: str,
     language: str,
     date_at: datetime,
+    kind: str | None = None,
+    outbox_key: str | None = None,
 ) -> bytes:
     """The message as transmitted: multipart/alternative (text, HTML), wrapped in multipart/mixed
-    with the calendar files when there are any; CRLF line ends."""
+    with the calendar files when there are any; CRLF line ends.
+
+    `kind` and `outbox_key` become `X-Rueda-Kind` and `X-Rueda-Outbox-Key`, so an operator (or a
+    test) reading a mailbox can count reminders, agendas and changes, and find each message's outbox
+    row. The key names a participant by id (`p42`), never by address (staff mail goes to the
+    staff address it names)."""
     body = MIMEMultipart("alternative")
     body.attach(_part(rendered.text, "plain", _QP))
     # base64 for the HTML: its long inline-styled lines make quoted-printable slow (pure Python) and
@@ -125,6 +132,10 @@ def build_email(
     message["Content-Language"] = language
     # Tells auto-responders (out-of-office) not to answer: RFC 3834.
     message["Auto-Submitted"] = "auto-generated"
+    if kind:
+        message["X-Rueda-Kind"] = kind
+    if outbox_key:
+        message["X-Rueda-Outbox-Key"] = _header(outbox_key, "X-Rueda-Outbox-Key")
     return message.as_bytes(policy=_POLICY)
 
 

@@ -258,6 +258,8 @@ def render_claimed(
             message_id=claimed.message_id,
             language=claimed.language,
             date_at=claimed.created_at,
+            kind=claimed.kind,
+            outbox_key=claimed.idempotency_key,
         )
         return _Rendered(raw=email)
     except NotificationContextError as error:

@@ -87,6 +87,7 @@ class ClaimedMessage:
     attempts: int
     not_after: datetime | None
     created_at: datetime
+    idempotency_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +239,7 @@ def claim_due(session: Session, *, now: datetime, worker: str, limit: int) -> li
             attempts=row.attempts,
             not_after=row.not_after,
             created_at=row.created_at,
+            idempotency_key=row.idempotency_key,
         )
         for row in rows
     ]

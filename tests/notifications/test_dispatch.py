@@ -59,6 +59,7 @@ def test_dispatch_delivers_every_kind_with_calendar_files(
         )
         session.commit()
         expected_ids = {r.message_id: r.kind for r in session.exec(select(Notification)).all()}
+        keys = {r.message_id: r.idempotency_key for r in session.exec(select(Notification)).all()}
     report = dispatch_due(engine, smtp, calendar_domain="rueda.localhost", clock=lambda: now)
     assert (report.sent, report.failed, report.retried, report.batches) == (16, 0, 0, 1)
     assert _statuses(engine) == [("sent", 1, None)] * 16
@@ -66,6 +67,11 @@ def test_dispatch_delivers_every_kind_with_calendar_files(
     assert Counter(e.message_id for e in entries) == Counter(list(expected_ids))
     assert {e.rcpt_tos[0] for e in entries} == {"p0@example.org", "p1@example.org", "p2@example.org"}
     by_kind = {expected_ids[e.message_id]: e for e in entries}
+    # Every message names its kind and its outbox row: an operator counts them at the sink.
+    for entry in entries:
+        message = load_message(sink.mailbox.directory, entry)
+        assert message["X-Rueda-Kind"] == expected_ids[entry.message_id]
+        assert message["X-Rueda-Outbox-Key"] == keys[entry.message_id]
     agenda: EmailMessage = load_message(sink.mailbox.directory, by_kind["agenda.published"])
     assert agenda["Subject"] == "Su agenda de Macrorrueda Pacífico 2027: 3 reuniones"
     assert agenda["To"] == "Ana Gómez <p1@example.org>"  # sorted(KINDS)[1]
