@@ -6,6 +6,7 @@ Enter, and the Check in button with the keyboard only."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -109,6 +110,16 @@ def _scheduled_event(engine: Engine, tables: int = 4) -> tuple[int, int]:
     return event_id, seller_id
 
 
+def _open_dashboard(page: Any, portal: Portal) -> None:
+    """Sign in with the keyboard as the organizer and open the event's dashboard."""
+    page.goto(f"{portal.url}/organizer/login")
+    page.get_by_label("Email").fill("ana@organizer.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{portal.url}/organizer/")
+    page.get_by_role("link", name="Macrorrueda Andina 2027").click()
+
+
 def test_dashboard_and_keyboard_check_in_in_a_browser(
     sqlite_engine: Engine, make_portal: Callable[..., Portal]
 ) -> None:
@@ -121,12 +132,7 @@ def test_dashboard_and_keyboard_check_in_in_a_browser(
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-US")
-            page.goto(f"{portal.url}/organizer/login")
-            page.get_by_label("Email").fill("ana@organizer.org")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.keyboard.press("Enter")
-            page.wait_for_url(f"{portal.url}/organizer/")
-            page.get_by_role("link", name="Macrorrueda Andina 2027").click()
+            _open_dashboard(page, portal)
             expect(page.locator("#fig-registrations")).to_have_text("11")
             expect(page.locator("#fig-acceptance")).to_have_text("95 %")
             page.screenshot(path=str(DOCS_IMAGES / "portal-dashboard.png"), full_page=True)
@@ -169,12 +175,7 @@ def test_a_full_grid_page_keeps_its_slots_and_tables_in_view(
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 480}, locale="en-US")
-            page.goto(f"{portal.url}/organizer/login")
-            page.get_by_label("Email").fill("ana@organizer.org")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.keyboard.press("Enter")
-            page.wait_for_url(f"{portal.url}/organizer/")
-            page.get_by_role("link", name="Macrorrueda Andina 2027").click()
+            _open_dashboard(page, portal)
             headers = page.locator(".schedule-grid thead th")
             expect(headers).to_have_count(32)  # the slot, T1..T30, the empty count
             region = page.locator(".grid-scroll")
