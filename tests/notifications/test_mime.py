@@ -83,6 +83,7 @@ def test_the_written_message_reads_as_the_standard_librarys(
     assert b"==alt-" in raw  # written here, not by the fallback
     assert max(len(line) for line in raw.split(b"\r\n")) <= 998
     assert b"\n" not in raw.replace(b"\r\n", b"")  # CRLF only
+    assert raw.isascii()  # 7-bit: every body is quoted-printable or base64, every header encoded
     message = _parse(raw)
     assert message["Subject"] == header_text(subject)
     [to] = message["To"].addresses
